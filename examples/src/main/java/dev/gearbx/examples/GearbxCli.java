@@ -1,0 +1,36 @@
+package dev.gearbx.examples;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code gearbx} command: generate text, run benchmarks. */
+@Command(
+        name = "gearbx",
+        mixinStandardHelpOptions = true,
+        version = "gearbx 0.1.0-SNAPSHOT",
+        description = "Local LLM inference for the JVM.",
+        subcommands = {GenerateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class GearbxCli implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new GearbxCli())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    // typed gearbx errors already say what is wrong: print the message, not a trace
+                    cmd.getErr().println("gearbx: " + e.getMessage());
+                    if (Boolean.getBoolean("gearbx.debug")) {
+                        e.printStackTrace(cmd.getErr());
+                    }
+                    return 1;
+                })
+                .execute(args);
+        System.exit(code);
+    }
+}

@@ -1,0 +1,89 @@
+package dev.gearbx.engine.generate;
+
+import dev.gearbx.engine.sampling.SamplingParams;
+import java.util.Objects;
+
+/**
+ * What to generate: a prompt, a token budget and the sampling settings. Immutable; build with
+ * {@link #builder(String)}.
+ *
+ * @param prompt the prompt text
+ * @param maxTokens most tokens to generate (at least 1)
+ * @param sampling sampling settings (greedy by default)
+ * @param addBos prepend BOS; null means as the model's tokenizer says
+ * @param parseSpecial turn special tokens written in the prompt (e.g. {@code <|eot_id|>}) into their ids
+ * @param stopAtEndOfGeneration stop at EOS/EOT tokens (the token itself is not emitted)
+ */
+public record GenerationRequest(
+        String prompt,
+        int maxTokens,
+        SamplingParams sampling,
+        @org.jspecify.annotations.Nullable Boolean addBos,
+        boolean parseSpecial,
+        boolean stopAtEndOfGeneration) {
+
+    public GenerationRequest {
+        Objects.requireNonNull(prompt, "prompt");
+        Objects.requireNonNull(sampling, "sampling");
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("maxTokens must be at least 1, got " + maxTokens);
+        }
+    }
+
+    public static Builder builder(String prompt) {
+        return new Builder(prompt);
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder(prompt);
+        b.maxTokens = maxTokens;
+        b.sampling = sampling;
+        b.addBos = addBos;
+        b.parseSpecial = parseSpecial;
+        b.stopAtEndOfGeneration = stopAtEndOfGeneration;
+        return b;
+    }
+
+    /** Builder for {@link GenerationRequest}; defaults: 256 tokens, greedy, BOS as the model says. */
+    public static final class Builder {
+        private final String prompt;
+        private int maxTokens = 256;
+        private SamplingParams sampling = SamplingParams.greedy();
+        private @org.jspecify.annotations.Nullable Boolean addBos;
+        private boolean parseSpecial;
+        private boolean stopAtEndOfGeneration = true;
+
+        private Builder(String prompt) {
+            this.prompt = Objects.requireNonNull(prompt, "prompt");
+        }
+
+        public Builder maxTokens(int maxTokens) {
+            this.maxTokens = maxTokens;
+            return this;
+        }
+
+        public Builder sampling(SamplingParams sampling) {
+            this.sampling = sampling;
+            return this;
+        }
+
+        public Builder addBos(boolean addBos) {
+            this.addBos = addBos;
+            return this;
+        }
+
+        public Builder parseSpecial(boolean parseSpecial) {
+            this.parseSpecial = parseSpecial;
+            return this;
+        }
+
+        public Builder stopAtEndOfGeneration(boolean stop) {
+            this.stopAtEndOfGeneration = stop;
+            return this;
+        }
+
+        public GenerationRequest build() {
+            return new GenerationRequest(prompt, maxTokens, sampling, addBos, parseSpecial, stopAtEndOfGeneration);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.gearbx.engine.generate;
+
+import dev.gearbx.engine.model.LlamaModel;
+import java.util.Objects;
+
+/**
+ * The synchronous generation API: a prompt in, tokens out, either pulled one at a time through a
+ * {@link Generation} or pushed to a {@link TokenListener}. One generator can serve any number of
+ * generations, one after another or from several threads (each generation has its own state).
+ *
+ * <pre>{@code
+ * try (LlamaModel model = LlamaModel.load(Path.of("stories260K.gguf"))) {
+ *     GenerationResult r = new Generator(model).generate(
+ *             GenerationRequest.builder("Once upon a time").maxTokens(32).build(),
+ *             token -> { System.out.print(token.text()); return true; });
+ * }
+ * }</pre>
+ */
+public final class Generator {
+    private final LlamaModel model;
+
+    public Generator(LlamaModel model) {
+        this.model = Objects.requireNonNull(model, "model");
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    /** Starts a generation to be pulled token by token; close it when done. */
+    public Generation start(GenerationRequest request) {
+        return new Generation(model, request);
+    }
+
+    /** Runs a generation to the end, calling {@code listener} for each token (false stops it). */
+    public GenerationResult generate(GenerationRequest request, TokenListener listener) {
+        try (Generation g = start(request)) {
+            while (g.hasNext()) {
+                if (!listener.onToken(g.next())) {
+                    g.close();
+                    break;
+                }
+            }
+            return g.result();
+        }
+    }
+
+    /** Runs a generation to the end. */
+    public GenerationResult generate(GenerationRequest request) {
+        return generate(request, token -> true);
+    }
+}

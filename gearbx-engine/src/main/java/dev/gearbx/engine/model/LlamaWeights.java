@@ -1,0 +1,133 @@
+package dev.gearbx.engine.model;
+
+import dev.gearbx.engine.gguf.GgmlType;
+import dev.gearbx.engine.gguf.GgufFile;
+import dev.gearbx.engine.gguf.GgufTensorInfo;
+import dev.gearbx.engine.tensor.WeightMatrix;
+import java.util.Arrays;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The weights of a Llama-family model as views of the GGUF mapping (matrices are never copied; only
+ * the small norm and bias vectors are read into float arrays).
+ *
+ * @param tokenEmbedding (vocab, dim)
+ * @param output (vocab, dim); the token embedding itself when the model ties them
+ * @param outputNorm (dim)
+ * @param layers the transformer blocks
+ */
+public record LlamaWeights(WeightMatrix tokenEmbedding, WeightMatrix output, float[] outputNorm, Layer[] layers) {
+
+    /**
+     * One transformer block.
+     *
+     * @param attnNorm (dim)
+     * @param wq (heads * headDim, dim)
+     * @param wk (kvHeads * headDim, dim)
+     * @param wv (kvHeads * headDim, dim)
+     * @param wo (dim, heads * headDim)
+     * @param bq (heads * headDim) or null
+     * @param bk (kvHeads * headDim) or null
+     * @param bv (kvHeads * headDim) or null
+     * @param ffnNorm (dim)
+     * @param wGate (ffnDim, dim)
+     * @param wUp (ffnDim, dim)
+     * @param wDown (dim, ffnDim)
+     */
+    public record Layer(
+            float[] attnNorm,
+            WeightMatrix wq,
+            WeightMatrix wk,
+            WeightMatrix wv,
+            WeightMatrix wo,
+            float @Nullable [] bq,
+            float @Nullable [] bk,
+            float @Nullable [] bv,
+            float[] ffnNorm,
+            WeightMatrix wGate,
+            WeightMatrix wUp,
+            WeightMatrix wDown) {}
+
+    /** Reads and checks every tensor against the configuration. */
+    public static LlamaWeights fromGguf(GgufFile gguf, LlamaConfig c) {
+        WeightMatrix embedding = matrix(gguf, "token_embd.weight", c.vocabularySize(), c.dim());
+        WeightMatrix output = gguf.findTensor("output.weight").isPresent()
+                ? matrix(gguf, "output.weight", c.vocabularySize(), c.dim())
+                : embedding;
+        Layer[] layers = new Layer[c.layers()];
+        for (int i = 0; i < c.layers(); i++) {
+            String p = "blk." + i + ".";
+            layers[i] = new Layer(
+                    vector(gguf, p + "attn_norm.weight", c.dim()),
+                    matrix(gguf, p + "attn_q.weight", c.qDim(), c.dim()),
+                    matrix(gguf, p + "attn_k.weight", c.kvDim(), c.dim()),
+                    matrix(gguf, p + "attn_v.weight", c.kvDim(), c.dim()),
+                    matrix(gguf, p + "attn_output.weight", c.dim(), c.qDim()),
+                    optionalVector(gguf, p + "attn_q.bias", c.qDim()),
+                    optionalVector(gguf, p + "attn_k.bias", c.kvDim()),
+                    optionalVector(gguf, p + "attn_v.bias", c.kvDim()),
+                    vector(gguf, p + "ffn_norm.weight", c.dim()),
+                    matrix(gguf, p + "ffn_gate.weight", c.ffnDim(), c.dim()),
+                    matrix(gguf, p + "ffn_up.weight", c.ffnDim(), c.dim()),
+                    matrix(gguf, p + "ffn_down.weight", c.dim(), c.ffnDim()));
+        }
+        return new LlamaWeights(embedding, output, vector(gguf, "output_norm.weight", c.dim()), layers);
+    }
+
+    /** Bytes of weights one decode step reads (every matrix once, one embedding row, the norms). */
+    public long bytesReadPerToken() {
+        long bytes = output.byteSize() + tokenEmbedding.byteSize() / tokenEmbedding.rows();
+        for (Layer l : layers) {
+            bytes += l.wq.byteSize() + l.wk.byteSize() + l.wv.byteSize() + l.wo.byteSize()
+                    + l.wGate.byteSize() + l.wUp.byteSize() + l.wDown.byteSize();
+        }
+        return bytes;
+    }
+
+    static WeightMatrix matrix(GgufFile gguf, String name, int rows, int cols) {
+        GgufTensorInfo t = tensor(gguf, name);
+        if (t.rank() != 2 || t.dim(0) != cols || t.dim(1) != rows) {
+            throw new ModelFormatException("tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                    + " but the metadata implies [" + cols + ", " + rows + "]");
+        }
+        requireSupported(t);
+        return WeightMatrix.of(t.type(), gguf.tensorData(t), rows, cols);
+    }
+
+    static float[] vector(GgufFile gguf, String name, int length) {
+        GgufTensorInfo t = tensor(gguf, name);
+        if (t.elementCount() != length || t.dim(0) != length) {
+            throw new ModelFormatException("tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                    + " but the metadata implies [" + length + "]");
+        }
+        requireSupported(t);
+        float[] v = new float[length];
+        WeightMatrix.of(t.type(), gguf.tensorData(t), 1, length).copyRow(0, v, 0);
+        return v;
+    }
+
+    private static float @Nullable [] optionalVector(GgufFile gguf, String name, int length) {
+        Optional<GgufTensorInfo> t = gguf.findTensor(name);
+        if (t.isEmpty()) {
+            return null;
+        }
+        return vector(gguf, name, length);
+    }
+
+    private static GgufTensorInfo tensor(GgufFile gguf, String name) {
+        return gguf.findTensor(name).orElseThrow(() -> new ModelFormatException(
+                "tensor '" + name + "' is missing from " + gguf.path()));
+    }
+
+    private static void requireSupported(GgufTensorInfo t) {
+        if (!t.type().isSupported()) {
+            throw new ModelFormatException("tensor '" + t.name() + "' has type " + t.type()
+                    + ", which gearbx cannot compute with (supported: " + supportedTypes() + ")");
+        }
+    }
+
+    private static String supportedTypes() {
+        return String.join(", ", Arrays.stream(GgmlType.values()).filter(GgmlType::isSupported).map(Enum::name).toList());
+    }
+}
