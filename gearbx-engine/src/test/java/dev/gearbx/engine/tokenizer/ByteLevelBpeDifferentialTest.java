@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gearbx.engine.tokenizer.HfTokenizerFiles.Model;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.StandardCharsets;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,6 +54,34 @@ class ByteLevelBpeDifferentialTest {
         assertTrue(mismatches.isEmpty(), model + ": " + mismatches.size() + " of " + texts.size()
                 + " texts differ from Hugging Face, first ones:\n"
                 + mismatches.stream().limit(15).collect(Collectors.joining("\n")));
+    }
+
+    /**
+     * Every normal vocabulary token whose text the pre-tokenizer keeps as one word must encode the
+     * way Hugging Face encodes it (for Llama 3 that is the token itself, even where the merges
+     * would not reach it: {@code ignore_merges}).
+     */
+    @ParameterizedTest
+    @EnumSource(Model.class)
+    void vocabularyWordsMatchHuggingFace(Model model) {
+        ByteLevelBpeTokenizer ours = HfTokenizerFiles.ours(model);
+        List<String> texts = new ArrayList<>();
+        CharsetDecoder strict = StandardCharsets.UTF_8.newDecoder();
+        for (int id = 0; id < ours.vocabularySize(); id++) {
+            if (ours.tokenType(id) != ByteLevelBpeTokenizer.TYPE_NORMAL) {
+                continue;
+            }
+            try {
+                String text = strict.decode(ByteBuffer.wrap(ours.tokenBytes(id))).toString();
+                if (ours.preTokenizer().split(ours.preTokenizer().normalize(text)).size() == 1) {
+                    texts.add(text);
+                }
+            } catch (CharacterCodingException partialCharacter) {
+                // not text on its own
+            }
+        }
+        assertTrue(texts.size() > ours.vocabularySize() / 2, "only " + texts.size() + " single-word tokens");
+        assertMatches(model, texts);
     }
 
     @ParameterizedTest

@@ -3,6 +3,8 @@ package dev.gearbx.engine.tokenizer;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -26,7 +28,13 @@ final class HfTokenizerFiles {
     enum Model {
         LLAMA3("llama3", "llama-bpe", "<|begin_of_text|>", "<|end_of_text|>",
                 List.of("<|end_of_text|>", "<|eot_id|>"), true),
-        QWEN3("qwen3", "qwen2", null, "<|im_end|>", List.of("<|endoftext|>", "<|im_end|>"), false);
+        QWEN3("qwen3", "qwen2", null, "<|im_end|>", List.of("<|endoftext|>", "<|im_end|>"), false),
+        /**
+         * No GPT-2 tokenizer.json is at hand, so the reference for the GPT-2 split is Qwen3's file with
+         * its normalizer removed and its split regex replaced by GPT-2's (the pattern that Hugging
+         * Face's ByteLevel pre-tokenizer uses with {@code use_regex}).
+         */
+        GPT2_ON_QWEN3_VOCAB("qwen3", "gpt-2", null, "<|im_end|>", List.of("<|endoftext|>", "<|im_end|>"), false);
 
         final String folder;
         final String ggufPre;
@@ -47,6 +55,8 @@ final class HfTokenizerFiles {
 
     /** What a GGUF file would hold, read from tokenizer.json. */
     record GgufLike(List<String> tokens, int[] types, List<String> merges, Map<String, Integer> ids) {}
+
+    static final String GPT2_REGEX = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
     private static final Map<Model, ByteLevelBpeTokenizer> OURS = new ConcurrentHashMap<>();
     private static final Map<Model, HuggingFaceTokenizer> REFERENCE = new ConcurrentHashMap<>();
@@ -99,8 +109,17 @@ final class HfTokenizerFiles {
         if (t == null) {
             Path file = tokenizerJson(model);
             try {
-                t = HuggingFaceTokenizer.newInstance(file, Map.of(
-                        "addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+                Map<String, String> options = Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
+                if (model == Model.GPT2_ON_QWEN3_VOCAB) {
+                    ObjectMapper mapper = new ObjectMapper();
+                    ObjectNode root = (ObjectNode) mapper.readTree(file.toFile());
+                    root.putNull("normalizer");
+                    ObjectNode split = (ObjectNode) root.get("pre_tokenizer").get("pretokenizers").get(0);
+                    ((ObjectNode) split.get("pattern")).put("Regex", GPT2_REGEX);
+                    t = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(mapper.writeValueAsBytes(root)), options);
+                } else {
+                    t = HuggingFaceTokenizer.newInstance(file, options);
+                }
             } catch (UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
                 Assumptions.abort("DJL Hugging Face tokenizers native library could not be loaded: " + e);
                 throw new AssertionError(e);

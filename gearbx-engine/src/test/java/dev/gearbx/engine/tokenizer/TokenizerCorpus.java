@@ -69,6 +69,7 @@ final class TokenizerCorpus {
         t.add("👍👍🏻👍🏼👍🏽👍🏾👍🏿");
         // combining marks (composed and decomposed)
         t.add("café naïve résumé");
+        t.add("Tôi làm việc ở Hà Nội"); // Llama 3 has ' việc' as a token the merges do not reach
         t.add("cafe\u0301 nai\u0308ve re\u0301sume\u0301");
         t.add("Z\u0351\u036B\u0343\u036A\u0302\u036B\u033D\u034F\u0334\u0319\u0324\u031E\u0349\u035A\u032F");
         t.add("한\u1100\u1161\u11A8"); // conjoining jamo
