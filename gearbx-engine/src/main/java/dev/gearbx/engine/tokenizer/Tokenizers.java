@@ -40,6 +40,21 @@ public final class Tokenizers {
                 boolean spacePrefix = md.findBoolean("tokenizer.ggml.add_space_prefix").orElse(true);
                 yield new SentencePieceTokenizer(List.of(tokens), scores, types, special, unk, spacePrefix);
             }
+            case "gpt2" -> {
+                String[] merges = md.getStringArray("tokenizer.ggml.merges");
+                SpecialTokens special = specialTokens(md, tokens, false);
+                PreTokenizer pre;
+                try {
+                    pre = PreTokenizer.fromGgufName(md.findString("tokenizer.ggml.pre").orElse(null));
+                } catch (IllegalArgumentException e) {
+                    throw new GgufMetadataException("tokenizer.ggml.pre", e.getMessage());
+                }
+                try {
+                    yield new ByteLevelBpeTokenizer(List.of(tokens), types, List.of(merges), pre, special);
+                } catch (IllegalArgumentException e) {
+                    throw new GgufMetadataException("tokenizer.ggml.merges", e.getMessage());
+                }
+            }
             default -> throw new GgufMetadataException("tokenizer.ggml.model",
                     "tokenizer model '" + model + "' is not supported (supported: llama, gpt2)");
         };

@@ -71,9 +71,9 @@ class Stories260KReferenceTest {
                 + "Lily was sad and didn't know what to do. She said, \"I'm sorry, Lily. I didn't know what to do.\"\n"
                 + "Lily didn't want to help her mom, so she";
         try (LlamaModel model = LlamaModel.load(TestModels.stories260K())) {
-            // run.c -n 200 counts the 5 prompt positions, and does not stop at EOS
+            // run.c -n 200 runs 200 forward positions (5 of them the prompt), each sampling a token, and ignores EOS
             GenerationResult r = new Generator(model).generate(GenerationRequest.builder("Once upon a time")
-                    .maxTokens(200 - PROMPT.length).stopAtEndOfGeneration(false).build());
+                    .maxTokens(200 - PROMPT.length + 1).stopAtEndOfGeneration(false).build());
             assertEquals(expected, "Once upon a time" + r.text().stripTrailing());
         }
     }
