@@ -202,7 +202,7 @@ public final class GgufWriter {
         Path tmp = path.resolveSibling(path.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                         StandardOpenOption.READ, StandardOpenOption.WRITE);
-                Arena arena = Arena.ofConfined()) {
+                Arena arena = Arena.ofShared()) {
             ch.write(ByteBuffer.wrap(new byte[] {0}), total - 1); // sets the length; the rest reads as zero
             MemorySegment out = ch.map(FileChannel.MapMode.READ_WRITE, 0, total, arena);
             MemorySegment.copy(head, 0, out, ValueLayout.JAVA_BYTE, 0, head.length);
