@@ -40,12 +40,45 @@ class ByteLevelBpeDifferentialTest {
         assertMatches(model, TokenizerCorpus.fuzz(20240607L, FUZZ_COUNT));
     }
 
+    /**
+     * Hugging Face always matches added tokens in the text (also with special tokens not added), so
+     * it is the reference for {@code parseSpecial = true}: fuzz strings with added tokens spliced in.
+     */
+    @ParameterizedTest
+    @EnumSource(Model.class)
+    void parseSpecialFuzzMatchesHuggingFace(Model model) {
+        ByteLevelBpeTokenizer ours = HfTokenizerFiles.ours(model);
+        List<String> added = new ArrayList<>();
+        for (int id = 0; id < ours.vocabularySize(); id++) {
+            int type = ours.tokenType(id);
+            if (type == ByteLevelBpeTokenizer.TYPE_CONTROL || type == ByteLevelBpeTokenizer.TYPE_USER_DEFINED) {
+                added.add(ours.tokenText(id));
+            }
+        }
+        Random r = new Random(11);
+        List<String> texts = new ArrayList<>();
+        for (String base : TokenizerCorpus.fuzz(99L, 1000)) {
+            StringBuilder sb = new StringBuilder(base);
+            for (int k = r.nextInt(4); k >= 0; k--) {
+                int at = sb.offsetByCodePoints(0, r.nextInt(sb.codePointCount(0, sb.length()) + 1));
+                String special = added.get(r.nextInt(added.size()));
+                sb.insert(at, r.nextBoolean() ? special : " " + special + "\n");
+            }
+            texts.add(sb.toString());
+        }
+        assertMatches(model, texts, true);
+    }
+
     private static void assertMatches(Model model, List<String> texts) {
+        assertMatches(model, texts, false);
+    }
+
+    private static void assertMatches(Model model, List<String> texts, boolean parseSpecial) {
         ByteLevelBpeTokenizer ours = HfTokenizerFiles.ours(model);
         List<String> mismatches = new ArrayList<>();
         for (String text : texts) {
             int[] expected = HfTokenizerFiles.referenceIds(model, text);
-            int[] actual = ours.encode(text, false, false);
+            int[] actual = ours.encode(text, false, parseSpecial);
             if (!Arrays.equals(expected, actual)) {
                 mismatches.add(escape(text) + "\n    hf:   " + Arrays.toString(expected)
                         + "\n    ours: " + Arrays.toString(actual));
