@@ -241,6 +241,24 @@ class ByteLevelBpeDifferentialTest {
         assertTrue(cold < 1_000_000_000L, "encoding 100 KB of new words took " + cold / 1_000_000 + " ms");
     }
 
+    /** Long runs that could make a regex backtrack or a BPE rescan quadratically. */
+    @ParameterizedTest
+    @EnumSource(Model.class)
+    void pathologicalInputsStayLinearish(Model model) {
+        ByteLevelBpeTokenizer t = HfTokenizerFiles.ours(model);
+        String[] inputs = {" ".repeat(100_000), " \t".repeat(50_000), "a".repeat(100_000), "ab".repeat(50_000),
+            "7".repeat(100_000), "!".repeat(100_000), "\n".repeat(100_000), "😀".repeat(25_000),
+            "\u00A0 ".repeat(50_000) + "x", "e\u0301".repeat(50_000)};
+        for (String text : inputs) {
+            t.encode(text, false, true); // warm up
+            long start = System.nanoTime();
+            int[] ids = t.encode(text, false, true);
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(ms < 1000, "encoding " + escape(text.substring(0, 4)) + "... took " + ms + " ms");
+            assertEquals(t.preTokenizer().normalize(text), t.decode(ids));
+        }
+    }
+
     static String englishText(int chars, Random r) {
         String[] words = ("the of and to in is was that for it with as his on be at by had are but from or have"
                 + " an they which one you were all we her she there would their will when who him been has more"
