@@ -17,8 +17,15 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Encoding: optional special-token matching on the raw text, then per plain segment the
  * pre-tokenizer's normalization and split regex, then each word's UTF-8 bytes are mapped to the
- * byte-level alphabet and merged by rank. Thread-safe: the only mutable state is a bounded
- * concurrent word cache.
+ * byte-level alphabet and merged by rank (a heap over a linked list of symbols: O(n log n) per
+ * word). Thread-safe: the only mutable state is a bounded concurrent word cache (words of up to 64
+ * chars; once full, later words are not cached, as in Hugging Face's BPE).
+ *
+ * <p>Control (type 3) and user-defined (type 4) tokens are matched in the raw text, longest first,
+ * only when {@code parseSpecial} is true. (Hugging Face and llama.cpp also match user-defined tokens
+ * such as Qwen's {@code <think>} when special parsing is off; here they are then plain text.) A
+ * byte whose single-byte token is missing from the vocabulary is dropped, as Hugging Face does for
+ * a BPE model without an unknown token; the vocabularies this class is meant for have all 256.
  */
 public final class ByteLevelBpeTokenizer implements Tokenizer {
 

@@ -23,7 +23,8 @@ public enum PreTokenizer {
     /**
      * Llama 3: case-insensitive contractions, numbers in groups of up to three digits. Like
      * llama.cpp and the Hugging Face Llama 3 tokenizer ({@code ignore_merges}), a word that is
-     * itself in the vocabulary is emitted as that token without running the merges.
+     * itself in the vocabulary is emitted as that token without running the merges. ({@code
+     * smaug-bpe} maps here too; llama.cpp uses the same regex for it but without ignore_merges.)
      */
     LLAMA3("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
             + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", true, false),

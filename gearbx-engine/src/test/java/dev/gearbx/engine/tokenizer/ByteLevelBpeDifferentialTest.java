@@ -40,12 +40,45 @@ class ByteLevelBpeDifferentialTest {
         assertMatches(model, TokenizerCorpus.fuzz(20240607L, FUZZ_COUNT));
     }
 
+    /**
+     * Hugging Face always matches added tokens in the text (also with special tokens not added), so
+     * it is the reference for {@code parseSpecial = true}: fuzz strings with added tokens spliced in.
+     */
+    @ParameterizedTest
+    @EnumSource(Model.class)
+    void parseSpecialFuzzMatchesHuggingFace(Model model) {
+        ByteLevelBpeTokenizer ours = HfTokenizerFiles.ours(model);
+        List<String> added = new ArrayList<>();
+        for (int id = 0; id < ours.vocabularySize(); id++) {
+            int type = ours.tokenType(id);
+            if (type == ByteLevelBpeTokenizer.TYPE_CONTROL || type == ByteLevelBpeTokenizer.TYPE_USER_DEFINED) {
+                added.add(ours.tokenText(id));
+            }
+        }
+        Random r = new Random(11);
+        List<String> texts = new ArrayList<>();
+        for (String base : TokenizerCorpus.fuzz(99L, 1000)) {
+            StringBuilder sb = new StringBuilder(base);
+            for (int k = r.nextInt(4); k >= 0; k--) {
+                int at = sb.offsetByCodePoints(0, r.nextInt(sb.codePointCount(0, sb.length()) + 1));
+                String special = added.get(r.nextInt(added.size()));
+                sb.insert(at, r.nextBoolean() ? special : " " + special + "\n");
+            }
+            texts.add(sb.toString());
+        }
+        assertMatches(model, texts, true);
+    }
+
     private static void assertMatches(Model model, List<String> texts) {
+        assertMatches(model, texts, false);
+    }
+
+    private static void assertMatches(Model model, List<String> texts, boolean parseSpecial) {
         ByteLevelBpeTokenizer ours = HfTokenizerFiles.ours(model);
         List<String> mismatches = new ArrayList<>();
         for (String text : texts) {
             int[] expected = HfTokenizerFiles.referenceIds(model, text);
-            int[] actual = ours.encode(text, false, false);
+            int[] actual = ours.encode(text, false, parseSpecial);
             if (!Arrays.equals(expected, actual)) {
                 mismatches.add(escape(text) + "\n    hf:   " + Arrays.toString(expected)
                         + "\n    ours: " + Arrays.toString(actual));
@@ -206,6 +239,24 @@ class ByteLevelBpeDifferentialTest {
         t.encode(other, false, false);
         long cold = System.nanoTime() - start;
         assertTrue(cold < 1_000_000_000L, "encoding 100 KB of new words took " + cold / 1_000_000 + " ms");
+    }
+
+    /** Long runs that could make a regex backtrack or a BPE rescan quadratically. */
+    @ParameterizedTest
+    @EnumSource(Model.class)
+    void pathologicalInputsStayLinearish(Model model) {
+        ByteLevelBpeTokenizer t = HfTokenizerFiles.ours(model);
+        String[] inputs = {" ".repeat(100_000), " \t".repeat(50_000), "a".repeat(100_000), "ab".repeat(50_000),
+            "7".repeat(100_000), "!".repeat(100_000), "\n".repeat(100_000), "😀".repeat(25_000),
+            "\u00A0 ".repeat(50_000) + "x", "e\u0301".repeat(50_000)};
+        for (String text : inputs) {
+            t.encode(text, false, true); // warm up
+            long start = System.nanoTime();
+            int[] ids = t.encode(text, false, true);
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(ms < 1000, "encoding " + escape(text.substring(0, 4)) + "... took " + ms + " ms");
+            assertEquals(t.preTokenizer().normalize(text), t.decode(ids));
+        }
     }
 
     static String englishText(int chars, Random r) {
