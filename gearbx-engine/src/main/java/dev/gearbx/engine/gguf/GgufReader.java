@@ -28,6 +28,8 @@ final class GgufReader {
     /** ggml's GGML_MAX_DIMS. */
     static final int MAX_DIMS = 4;
     static final int MAX_NESTING = 8;
+    /** Largest general.alignment accepted (real files use 32). */
+    static final int MAX_ALIGNMENT = 1 << 20;
     /**
      * Most heap the parsed metadata and tensor table may take (estimated). Small encodings expand on
      * the heap (an empty string is 8 bytes in the file but a String object in memory), so a file of
@@ -106,7 +108,7 @@ final class GgufReader {
         GgufValue al = kv.get("general.alignment");
         if (al != null) {
             long a = al.type() == GgufValueType.UINT32 || al.type() == GgufValueType.INT32 ? (Long) al.value() : -1;
-            if (a <= 0 || Long.bitCount(a) != 1 || a > (1 << 20)) {
+            if (a <= 0 || Long.bitCount(a) != 1 || a > MAX_ALIGNMENT) {
                 throw error("metadata['general.alignment']", alignmentAt, "must be a UINT32 power of two, got " + al);
             }
             alignment = (int) a;

@@ -180,6 +180,31 @@ class GgufRoundTripTest {
     }
 
     @Test
+    void writerRejectsAlignmentsTheReaderRejects() {
+        for (long al : new long[] {0, 3, 1L << 21, 1L << 31}) {
+            GgufWriter w = new GgufWriter().put("general.alignment", GgufValue.ofUint32(al))
+                    .tensor("t", GgmlType.F32, new long[] {1}, new float[1]);
+            Path file = tmp.resolve("bad-align.gguf");
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> w.write(file), "alignment " + al);
+            assertTrue(e.getMessage().contains("general.alignment"), e::getMessage);
+            assertTrue(Files.notExists(file));
+        }
+    }
+
+    @Test
+    void failedWriteLeavesNoFiles() throws Exception {
+        Path file = tmp.resolve("failed.gguf");
+        GgufWriter w = new GgufWriter().tensor("t", GgmlType.F32, new long[] {4}, target -> {
+            throw new IllegalStateException("callback failed");
+        });
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> w.write(file));
+        try (var files = Files.list(tmp)) {
+            assertEquals(List.of(), files.toList());
+        }
+    }
+
+    @Test
     void zeroTensorsAndZeroMetadata() {
         Path file = tmp.resolve("empty.gguf");
         new GgufWriter().write(file);
