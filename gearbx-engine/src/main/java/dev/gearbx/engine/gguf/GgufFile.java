@@ -66,7 +66,7 @@ public final class GgufFile implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment mapping = ch.size() == 0
-                    ? MemorySegment.NULL.reinterpret(0)
+                    ? MemorySegment.ofArray(new byte[0]) // mapping 0 bytes fails; reinterpret is restricted
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             return GgufReader.read(path, arena, mapping);
         } catch (IOException e) {

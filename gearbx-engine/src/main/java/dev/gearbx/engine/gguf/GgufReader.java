@@ -28,6 +28,14 @@ final class GgufReader {
     /** ggml's GGML_MAX_DIMS. */
     static final int MAX_DIMS = 4;
     static final int MAX_NESTING = 8;
+    /** Largest general.alignment accepted (real files use 32). */
+    static final int MAX_ALIGNMENT = 1 << 20;
+    /**
+     * Most heap the parsed metadata and tensor table may take (estimated). Small encodings expand on
+     * the heap (an empty string is 8 bytes in the file but a String object in memory), so a file of
+     * a few hundred MB could otherwise exhaust the heap; real models need a few tens of MB.
+     */
+    static final long MAX_HEAP_BYTES = Math.max(64L << 20, Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 4));
 
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -39,6 +47,8 @@ final class GgufReader {
     private final MemorySegment seg;
     private final long size;
     private long pos;
+    /** Estimated heap taken so far by what has been parsed, checked against MAX_HEAP_BYTES. */
+    private long heapBytes;
 
     private GgufReader(Path path, MemorySegment seg) {
         this.path = path;
@@ -78,11 +88,16 @@ final class GgufReader {
         checkCount("metadata_kv_count", at, kvCount, 13);
 
         Map<String, GgufValue> kv = new LinkedHashMap<>();
+        long alignmentAt = 0;
         for (long i = 0; i < kvCount; i++) {
             long keyAt = pos;
+            charge("metadata[" + i + "]", keyAt, 64); // map entry and value record
             String key = string("metadata[" + i + "].key");
             if (kv.containsKey(key)) {
                 throw error("metadata[" + i + "].key", keyAt, "duplicate key '" + key + "'");
+            }
+            if (key.equals("general.alignment")) {
+                alignmentAt = pos + 4; // after the value type
             }
             GgufValue value = value("metadata['" + key + "']", 0);
             kv.put(key, value);
@@ -93,17 +108,20 @@ final class GgufReader {
         GgufValue al = kv.get("general.alignment");
         if (al != null) {
             long a = al.type() == GgufValueType.UINT32 || al.type() == GgufValueType.INT32 ? (Long) al.value() : -1;
-            if (a <= 0 || Long.bitCount(a) != 1 || a > (1 << 20)) {
-                throw error("metadata['general.alignment']", 0, "must be a UINT32 power of two, got " + al);
+            if (a <= 0 || Long.bitCount(a) != 1 || a > MAX_ALIGNMENT) {
+                throw error("metadata['general.alignment']", alignmentAt, "must be a UINT32 power of two, got " + al);
             }
             alignment = (int) a;
         }
 
-        List<GgufTensorInfo> tensors = new ArrayList<>((int) tensorCount);
+        // capacity grows as entries are read: tensor_count is only known to fit in the file
+        List<GgufTensorInfo> tensors = new ArrayList<>((int) Math.min(tensorCount, 1024));
+        long[] offsetFieldAt = new long[(int) Math.min(tensorCount, 1024)];
         Set<String> names = new HashSet<>();
         for (long i = 0; i < tensorCount; i++) {
             String field = "tensor[" + i + "]";
             long nameAt = pos;
+            charge(field, nameAt, 128); // record, shape array, list and set entries
             String name = string(field + ".name");
             if (!names.add(name)) {
                 throw error(field + ".name", nameAt, "duplicate tensor name '" + name + "'");
@@ -138,37 +156,48 @@ final class GgufReader {
                 throw error(field + ".dims[0]", dimsAt + 4, "row length " + shape[0] + " is not a multiple of the "
                         + type + " block size " + type.blockSize());
             }
+            try {
+                type.byteSize(elements);
+            } catch (ArithmeticException e) {
+                throw error(field + ".dims", dimsAt + 4, elements + " elements of " + type
+                        + " take more bytes than a long can count (byte size overflows)");
+            }
             long offAt = pos;
             long offset = u64(field + ".offset");
             if (offset < 0 || offset % alignment != 0) {
                 throw error(field + ".offset", offAt, "offset " + Long.toUnsignedString(offset)
                         + " is not a multiple of the alignment " + alignment);
             }
+            if ((int) i == offsetFieldAt.length) {
+                offsetFieldAt = java.util.Arrays.copyOf(offsetFieldAt, offsetFieldAt.length * 2);
+            }
+            offsetFieldAt[(int) i] = offAt;
             tensors.add(new GgufTensorInfo(name, shape, type, offset));
         }
 
         long dataOffset = align(pos, alignment);
-        // each tensor must lie inside the file and must not overlap the next one
-        List<GgufTensorInfo> byOffset = new ArrayList<>(tensors);
-        byOffset.sort(Comparator.comparingLong(GgufTensorInfo::offset));
+        // each tensor must lie inside the file and must not overlap the next one; errors name the
+        // tensor's offset field (the data start may not even be a valid file offset)
+        Integer[] byOffset = new Integer[tensors.size()];
+        for (int i = 0; i < byOffset.length; i++) {
+            byOffset[i] = i;
+        }
+        java.util.Arrays.sort(byOffset, Comparator.comparingLong(i -> tensors.get(i).offset()));
         long previousEnd = 0;
         String previousName = "";
-        for (GgufTensorInfo t : byOffset) {
-            long bytes;
-            try {
-                bytes = t.byteSize();
-            } catch (ArithmeticException e) {
-                throw error("tensor '" + t.name() + "'.dims", 0, "byte size overflows");
-            }
-            long start = dataOffset + t.offset();
-            if (start < 0 || bytes > size - Math.min(start, size) || start > size) {
-                throw error("tensor '" + t.name() + "'.offset", dataOffset + t.offset(), "data of " + bytes
-                        + " bytes (" + t.type() + " " + java.util.Arrays.toString(t.shape())
-                        + ") ends past the end of the file (" + size + " bytes)");
+        for (int i : byOffset) {
+            GgufTensorInfo t = tensors.get(i);
+            String field = "tensor[" + i + " '" + t.name() + "'].offset";
+            long bytes = t.byteSize(); // checked while parsing
+            long start = dataOffset + t.offset(); // negative when it overflows
+            if (start < 0 || start > size || bytes > size - start) {
+                throw error(field, offsetFieldAt[i], "data of " + bytes + " bytes (" + t.type() + " "
+                        + java.util.Arrays.toString(t.shape()) + ") at data offset " + t.offset()
+                        + " ends past the end of the file (" + size + " bytes, data section at " + dataOffset + ")");
             }
             if (t.offset() < previousEnd) {
-                throw error("tensor '" + t.name() + "'.offset", start, "overlaps tensor '" + previousName
-                        + "', which ends at data offset " + previousEnd);
+                throw error(field, offsetFieldAt[i], "data at data offset " + t.offset() + " overlaps tensor '"
+                        + previousName + "', which ends at data offset " + previousEnd);
             }
             previousEnd = t.offset() + bytes;
             previousName = t.name();
@@ -206,6 +235,7 @@ final class GgufReader {
             throw error(field + ".length", countAt, "array length " + Long.toUnsignedString(count) + " exceeds the limit " + MAX_ARRAY_LENGTH);
         }
         checkCount(field + ".length", countAt, count, et.minimumSize());
+        charge(field, countAt, 32 + count * heapSize(et));
         int n = (int) count;
         Object array = switch (et) {
             case UINT8, INT8 -> {
@@ -312,6 +342,10 @@ final class GgufReader {
             throw error(field + ".length", at, "string length " + Long.toUnsignedString(len) + " exceeds the limit " + MAX_STRING_BYTES);
         }
         need(field, len);
+        charge(field, at, 48 + len);
+        if (len == 0) {
+            return "";
+        }
         byte[] bytes = new byte[(int) len];
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, bytes, 0, (int) len);
         pos += len;
@@ -355,6 +389,25 @@ final class GgufReader {
         if (count < 0 || (minBytesEach > 0 && count > (size - pos) / minBytesEach)) {
             throw error(field, at, "count " + Long.toUnsignedString(count) + " cannot fit in the "
                     + (size - pos) + " bytes that remain");
+        }
+    }
+
+    /** Heap bytes of one array element, beyond what is charged when the element itself is read. */
+    private static int heapSize(GgufValueType et) {
+        return switch (et) {
+            case STRING -> 8; // the reference; the String is charged by string()
+            case ARRAY -> 8 + 48; // reference and GgufValue record
+            case BOOL -> 1;
+            default -> et.size();
+        };
+    }
+
+    /** Accounts for heap about to be allocated; fails before the allocation would exhaust the heap. */
+    private void charge(String field, long at, long bytes) {
+        heapBytes += bytes;
+        if (heapBytes > MAX_HEAP_BYTES || heapBytes < 0) {
+            throw error(field, at, "metadata and tensor table would take more than " + (MAX_HEAP_BYTES >> 20)
+                    + " MiB of heap; refusing to read further");
         }
     }
 

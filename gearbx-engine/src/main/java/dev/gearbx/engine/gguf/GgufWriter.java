@@ -168,8 +168,10 @@ public final class GgufWriter {
         int alignment = GgufFile.DEFAULT_ALIGNMENT;
         GgufValue al = metadata.get("general.alignment");
         if (al != null) {
-            if (al.type() != GgufValueType.UINT32 || Long.bitCount((Long) al.value()) != 1) {
-                throw new IllegalArgumentException("general.alignment must be a UINT32 power of two, got " + al);
+            if (al.type() != GgufValueType.UINT32 || Long.bitCount((Long) al.value()) != 1
+                    || (Long) al.value() > GgufReader.MAX_ALIGNMENT) {
+                throw new IllegalArgumentException("general.alignment must be a UINT32 power of two up to "
+                        + GgufReader.MAX_ALIGNMENT + ", got " + al);
             }
             alignment = (int) (long) (Long) al.value();
         }
@@ -213,12 +215,24 @@ public final class GgufWriter {
             }
             out.force();
         } catch (IOException e) {
+            deleteQuietly(tmp);
             throw new UncheckedIOException("cannot write GGUF file " + path, e);
+        } catch (RuntimeException | Error e) {
+            deleteQuietly(tmp); // e.g. a TensorData callback failed: leave no half-written file behind
+            throw e;
         }
         try {
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot move " + tmp + " to " + path, e);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException | RuntimeException ignored) {
+            // best effort; the original failure is what matters
         }
     }
 
