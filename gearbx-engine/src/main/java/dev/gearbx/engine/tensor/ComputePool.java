@@ -180,7 +180,8 @@ final class ComputePool implements AutoCloseable {
 
         @Override
         public void run() {
-            long seen = epoch;
+            // Epoch 0 is "no task yet"; reading the field here instead could skip a dispatch made before we started.
+            long seen = 0;
             while (true) {
                 long e = awaitEpoch(seen);
                 seen = e;

@@ -31,7 +31,10 @@ final class HalfVectors {
         return S != null;
     }
 
-    /** IEEE binary16 bits (one per lane) to floats, bit-exact with {@link Float#float16ToFloat} for all inputs. */
+    /**
+     * IEEE binary16 bits (one per lane) to floats, bit-exact with {@link Float#float16ToFloat} for all 65536 inputs
+     * (NaNs are quieted and keep their payload, like the JDK's conversion).
+     */
     static FloatVector halfToFloat(ShortVector h) {
         // Sign-extend each half to 32 bits: bit 31 is the half's sign.
         IntVector i = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
@@ -40,8 +43,14 @@ final class HalfVectors {
         // Re-bias: the value is now 2^-112 times the half's value (also for subnormals), so scale by 2^112 (exact).
         FloatVector f = signMag.reinterpretAsFloats().mul(0x1p112f);
         // Half exponent 31 (Inf/NaN) became float exponent 143; setting all exponent bits yields Inf/NaN, payload kept.
-        VectorMask<Integer> infNan = i.and(0x7c00).eq(0x7c00);
-        return f.reinterpretAsInts().lanewise(VectorOperators.OR, 0x7f800000, infNan).reinterpretAsFloats();
+        IntVector mag = i.and(0x7fff);
+        VectorMask<Integer> infNan = mag.compare(VectorOperators.GE, 0x7c00);
+        // NaNs come out quiet (quiet bit set), as Float.float16ToFloat returns them.
+        VectorMask<Integer> nan = mag.compare(VectorOperators.GT, 0x7c00);
+        return f.reinterpretAsInts()
+                .lanewise(VectorOperators.OR, 0x7f800000, infNan)
+                .lanewise(VectorOperators.OR, 0x00400000, nan)
+                .reinterpretAsFloats();
     }
 
     /** bfloat16 bits (one per lane) to floats: the bf16 is the top half of the float. */

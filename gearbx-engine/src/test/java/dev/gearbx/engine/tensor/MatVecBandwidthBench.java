@@ -34,6 +34,7 @@ public final class MatVecBandwidthBench {
                 try (ComputePool pool = new ComputePool(threads)) {
                     Kernels k = new VectorKernels(pool, VectorKernels.DEFAULT_MIN_PARALLEL_ROWS,
                             VectorKernels.DEFAULT_MIN_PARALLEL_BYTES);
+                    baseline(arena, pool, threads);
                     for (GgmlType type : types) {
                         for (int[] shape : shapes) {
                             bandwidth(arena, k, type, shape[0], shape[1], threads);
@@ -73,6 +74,40 @@ public final class MatVecBandwidthBench {
         Arrays.sort(ns);
         System.out.printf(Locale.ROOT, "%-5s %-10s %-7d %7.1f GB/s %5.1f GB/s %5.1f GB/s %8.3f%n", type,
                 rows + "x" + cols, threads, gbs[REPS / 2], gbs[0], gbs[REPS - 1], ns[REPS / 2] / 1e6);
+    }
+
+    /** Plain vector sum over the same footprint: the read bandwidth the machine gives right now. */
+    private static void baseline(Arena arena, ComputePool pool, int threads) {
+        long bytes = MIN_FOOTPRINT;
+        MemorySegment seg = arena.allocate(bytes, 64);
+        seg.fill((byte) 1);
+        int blocks = (int) (bytes / 4096);
+        float[] sink = new float[threads];
+        for (int i = 0; i < 10; i++) {
+            pool.parallelFor(blocks, (from, to) -> sink[from * threads / blocks] += sum(seg, from, to));
+        }
+        double[] gbs = new double[REPS / 2];
+        for (int i = 0; i < gbs.length; i++) {
+            long t0 = System.nanoTime();
+            pool.parallelFor(blocks, (from, to) -> sink[from * threads / blocks] += sum(seg, from, to));
+            gbs[i] = (double) bytes / (System.nanoTime() - t0);
+        }
+        Arrays.sort(gbs);
+        System.out.printf(Locale.ROOT, "%-5s %-10s %-7d %7.1f GB/s %5.1f GB/s %5.1f GB/s  (%s)%n", "read", "256MiB",
+                threads, gbs[gbs.length / 2], gbs[0], gbs[gbs.length - 1], sink[0] > 0 ? "sum" : "-");
+    }
+
+    /** Sum of 4 KiB blocks [from, to) of seg. */
+    private static float sum(MemorySegment seg, int from, int to) {
+        var f = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        var a0 = jdk.incubator.vector.FloatVector.zero(f);
+        var a1 = a0;
+        long step = f.vectorByteSize();
+        for (long o = (long) from * 4096; o < (long) to * 4096; o += 2 * step) {
+            a0 = a0.add(jdk.incubator.vector.FloatVector.fromMemorySegment(f, seg, o, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(jdk.incubator.vector.FloatVector.fromMemorySegment(f, seg, o + step, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
     }
 
     /** Time per 64x64 F32 matvec: as dispatched by default (inline) and forced through the pool. */
