@@ -21,7 +21,12 @@ public final class GearbxCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        int code = new CommandLine(new GearbxCli())
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line (exit codes: 0 ok, 1 a gearbx error, 2 bad usage). */
+    static CommandLine commandLine() {
+        return new CommandLine(new GearbxCli())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     // typed gearbx errors already say what is wrong: print the message, not a trace
                     cmd.getErr().println("gearbx: " + e.getMessage());
@@ -29,8 +34,6 @@ public final class GearbxCli implements Runnable {
                         e.printStackTrace(cmd.getErr());
                     }
                     return 1;
-                })
-                .execute(args);
-        System.exit(code);
+                });
     }
 }

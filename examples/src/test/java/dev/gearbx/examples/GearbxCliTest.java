@@ -1,0 +1,59 @@
+package dev.gearbx.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The command line on the real stories260K model. */
+class GearbxCliTest {
+    private static final String MODEL =
+            Path.of(System.getProperty("gearbx.models", "../shared/models")).resolve("stories260K.gguf").toString();
+
+    private record Run(int code, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = GearbxCli.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void generateStreamsTheReferenceText() {
+        Run r = run("generate", "--model", MODEL, "--prompt", "Once upon a time", "--max-tokens", "32");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw",
+                r.out().strip());
+        assertTrue(r.err().contains("32 generated"), r.err());
+    }
+
+    @Test
+    void seededSamplingIsReproducible() {
+        Run a = run("generate", "-m", MODEL, "-t", "0.9", "--seed", "7", "-n", "40", "--no-stats");
+        Run b = run("generate", "-m", MODEL, "-t", "0.9", "--seed", "7", "-n", "40", "--no-stats");
+        assertEquals(0, a.code(), a.err());
+        assertEquals(a.out(), b.out());
+    }
+
+    @Test
+    void invalidSamplingParameterIsNamed() {
+        Run r = run("generate", "-m", MODEL, "-t", "0.8", "--top-p", "1.5");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("topP") && r.err().contains("1.5"), r.err());
+    }
+
+    @Test
+    void missingModelFileIsNamed() {
+        Run r = run("generate", "--model", "/no/such/model.gguf");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("/no/such/model.gguf"), r.err());
+    }
+}
