@@ -55,9 +55,7 @@ final class VectorKernels implements Kernels {
     }
 
     private static void rowDots(WeightMatrix w, float[] x, float[] out, int from, int to) {
-        for (int r = from; r < to; r++) {
-            out[r] = w.dot(r, x, 0);
-        }
+        w.dotRows(x, from, to, out);
     }
 
     @Override

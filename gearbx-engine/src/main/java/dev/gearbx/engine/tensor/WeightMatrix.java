@@ -78,6 +78,19 @@ public abstract class WeightMatrix {
     /** Vector API dot product of row {@code row} with {@code x[xOffset .. xOffset + cols)}. */
     public abstract float dot(int row, float[] x, int xOffset);
 
+    /**
+     * Vector dot products of rows {@code [from, to)} with {@code x} into {@code out[from .. to)}: the
+     * unit of work of one thread in a parallel matvec. The default calls {@link #dot} per row;
+     * formats override it to work on several rows at once or to prepare {@code x} once per call
+     * (for example quantized to int8 in a thread-local buffer). Must not write outside {@code
+     * out[from .. to)}: other threads fill the other rows.
+     */
+    void dotRows(float[] x, int from, int to, float[] out) {
+        for (int r = from; r < to; r++) {
+            out[r] = dot(r, x, 0);
+        }
+    }
+
     /** Dequantizes row {@code row} into {@code dst[dstOffset .. dstOffset + cols)}. */
     public void copyRow(int row, float[] dst, int dstOffset) {
         checkRow(row);
