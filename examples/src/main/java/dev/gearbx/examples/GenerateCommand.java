@@ -6,7 +6,8 @@ import dev.gearbx.engine.generate.Generator;
 import dev.gearbx.engine.model.LlamaModel;
 import dev.gearbx.engine.sampling.SamplingParams;
 import java.io.PrintWriter;
-import java.nio.file.Files;
+import dev.gearbx.reactive.models.ModelNotFoundException;
+import dev.gearbx.reactive.models.ModelReference;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
@@ -25,8 +26,8 @@ final class GenerateCommand implements Callable<Integer> {
     @SuppressWarnings("NullAway.Init")
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, description = "GGUF model file (default: ${DEFAULT-VALUE}).")
-    @Nullable Path model;
+    @Option(names = {"-m", "--model"}, description = "GGUF model file, or ollama:NAME[:TAG] from Ollama's local store (default: the TinyStories model in ../shared/models).")
+    @Nullable String model;
 
     @Option(names = {"-p", "--prompt"}, defaultValue = "Once upon a time", description = "Prompt text (default: ${DEFAULT-VALUE}).")
     String prompt = "Once upon a time";
@@ -57,9 +58,11 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path path = model != null ? model : ModelPaths.defaultModel();
-        if (!Files.isRegularFile(path)) {
-            throw new ParameterException(spec.commandLine(), "model file " + path.toAbsolutePath() + " does not exist (--model)");
+        Path path;
+        try {
+            path = ModelReference.resolve(model != null ? model : ModelPaths.defaultModel().toString());
+        } catch (ModelNotFoundException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage() + " (--model)");
         }
         SamplingParams sampling;
         if (temperature == 0) {
