@@ -1,5 +1,6 @@
 package dev.gearbx.engine.model;
 
+import dev.gearbx.engine.gear.Gear;
 import dev.gearbx.engine.gguf.GgufFile;
 import dev.gearbx.engine.tensor.Kernels;
 import dev.gearbx.engine.tensor.WeightMatrix;
@@ -131,18 +132,19 @@ public final class LlamaModel implements AutoCloseable {
         }
         // x = token embedding (dim)
         weights.tokenEmbedding().copyRow(token, s.x, 0);
-        WeightMatrix[] qkv = new WeightMatrix[3];
-        float[][] qkvOut = {s.q, s.k, s.v};
-        WeightMatrix[] gateUp = new WeightMatrix[2];
-        float[][] gateUpOut = {s.hb, s.hb2};
+        Gear gear = s.gear;
+        WeightMatrix[] qkv = s.qkvMatrices;
+        float[][] qkvOut = s.qkvOut;
+        WeightMatrix[] gateUp = s.gateUpMatrices;
+        float[][] gateUpOut = s.gateUpOut;
         for (int l = 0; l < c.layers(); l++) {
             LlamaWeights.Layer w = weights.layers()[l];
             // attention rmsnorm: xb = rmsnorm(x) * attnNorm
             k.rmsnorm(s.xb, s.x, w.attnNorm(), c.dim(), c.rmsEps());
             // q = Wq xb (qDim), k = Wk xb (kvDim), v = Wv xb (kvDim), in one dispatch
-            qkv[0] = w.wq();
-            qkv[1] = w.wk();
-            qkv[2] = w.wv();
+            qkv[0] = w.wq().at(gear);
+            qkv[1] = w.wk().at(gear);
+            qkv[2] = w.wv().at(gear);
             k.matvecs(qkv, s.xb, qkvOut);
             if (w.bq() != null) {
                 k.add(s.q, w.bq(), c.qDim());
@@ -177,18 +179,18 @@ public final class LlamaModel implements AutoCloseable {
                 }
             }
             // x += Wo att
-            k.matvec(w.wo(), s.att, s.xb);
+            k.matvec(w.wo().at(gear), s.att, s.xb);
             k.add(s.x, s.xb, c.dim());
             // ffn rmsnorm: xb = rmsnorm(x) * ffnNorm
             k.rmsnorm(s.xb, s.x, w.ffnNorm(), c.dim(), c.rmsEps());
             // hb = Wgate xb, hb2 = Wup xb (ffnDim), in one dispatch
-            gateUp[0] = w.wGate();
-            gateUp[1] = w.wUp();
+            gateUp[0] = w.wGate().at(gear);
+            gateUp[1] = w.wUp().at(gear);
             k.matvecs(gateUp, s.xb, gateUpOut);
             // SwiGLU: hb = silu(hb) * hb2
             k.siluMul(s.hb, s.hb2, c.ffnDim());
             // x += Wdown hb
-            k.matvec(w.wDown(), s.hb, s.xb);
+            k.matvec(w.wDown().at(gear), s.hb, s.xb);
             k.add(s.x, s.xb, c.dim());
         }
         s.position++;

@@ -1,5 +1,8 @@
 package dev.gearbx.engine.model;
 
+import dev.gearbx.engine.gear.Gear;
+import dev.gearbx.engine.tensor.WeightMatrix;
+
 /**
  * The state of one sequence: its position, KV cache and scratch buffers. Not thread-safe; one per
  * sequence. Several states can share one {@link LlamaModel}.
@@ -32,6 +35,13 @@ public final class LlamaState {
     /** KV cache: (layer, capacity * kvDim) */
     final float[][] keyCache;
     final float[][] valueCache;
+    /** the gear the next forward step runs at; a shift is a write to this field */
+    Gear gear = Gear.HIGH;
+    /** reused per step so the forward pass allocates nothing */
+    final WeightMatrix[] qkvMatrices = new WeightMatrix[3];
+    final WeightMatrix[] gateUpMatrices = new WeightMatrix[2];
+    final float[][] qkvOut;
+    final float[][] gateUpOut;
 
     LlamaState(LlamaConfig c, int capacity) {
         this.capacity = capacity;
@@ -49,6 +59,18 @@ public final class LlamaState {
         logits = new float[c.vocabularySize()];
         keyCache = new float[c.layers()][(int) Math.multiplyExact((long) capacity, c.kvDim())];
         valueCache = new float[c.layers()][(int) Math.multiplyExact((long) capacity, c.kvDim())];
+        qkvOut = new float[][] {q, k, v};
+        gateUpOut = new float[][] {hb, hb2};
+    }
+
+    /** The gear the next forward step runs at. */
+    public Gear gear() {
+        return gear;
+    }
+
+    /** Sets the gear of the next forward step: a field write, no copy, no allocation. */
+    public void shift(Gear gear) {
+        this.gear = java.util.Objects.requireNonNull(gear, "gear");
     }
 
     /** Number of tokens already in the KV cache (the position of the next token). */

@@ -1,5 +1,7 @@
 package dev.gearbx.engine.model;
 
+import dev.gearbx.engine.gear.Gear;
+import dev.gearbx.engine.gear.Linear;
 import dev.gearbx.engine.gguf.GgmlType;
 import dev.gearbx.engine.gguf.GgufFile;
 import dev.gearbx.engine.gguf.GgufTensorInfo;
@@ -23,6 +25,8 @@ public record LlamaWeights(WeightMatrix tokenEmbedding, WeightMatrix output, flo
      * One transformer block.
      *
      * @param attnNorm (dim)
+     * <p>Each linear layer is a {@link Linear}: the forward pass reads the matrix of the step's gear.
+     *
      * @param wq (heads * headDim, dim)
      * @param wk (kvHeads * headDim, dim)
      * @param wv (kvHeads * headDim, dim)
@@ -37,17 +41,23 @@ public record LlamaWeights(WeightMatrix tokenEmbedding, WeightMatrix output, flo
      */
     public record Layer(
             float[] attnNorm,
-            WeightMatrix wq,
-            WeightMatrix wk,
-            WeightMatrix wv,
-            WeightMatrix wo,
+            Linear wq,
+            Linear wk,
+            Linear wv,
+            Linear wo,
             float @Nullable [] bq,
             float @Nullable [] bk,
             float @Nullable [] bv,
             float[] ffnNorm,
-            WeightMatrix wGate,
-            WeightMatrix wUp,
-            WeightMatrix wDown) {}
+            Linear wGate,
+            Linear wUp,
+            Linear wDown) {
+
+        /** The seven linear layers of the block, attention first. */
+        public Linear[] linears() {
+            return new Linear[] {wq, wk, wv, wo, wGate, wUp, wDown};
+        }
+    }
 
     /** Reads and checks every tensor against the configuration. */
     public static LlamaWeights fromGguf(GgufFile gguf, LlamaConfig c) {
@@ -60,29 +70,51 @@ public record LlamaWeights(WeightMatrix tokenEmbedding, WeightMatrix output, flo
             String p = "blk." + i + ".";
             layers[i] = new Layer(
                     vector(gguf, p + "attn_norm.weight", c.dim()),
-                    matrix(gguf, p + "attn_q.weight", c.qDim(), c.dim()),
-                    matrix(gguf, p + "attn_k.weight", c.kvDim(), c.dim()),
-                    matrix(gguf, p + "attn_v.weight", c.kvDim(), c.dim()),
-                    matrix(gguf, p + "attn_output.weight", c.dim(), c.qDim()),
+                    linear(gguf, p + "attn_q.weight", c.qDim(), c.dim()),
+                    linear(gguf, p + "attn_k.weight", c.kvDim(), c.dim()),
+                    linear(gguf, p + "attn_v.weight", c.kvDim(), c.dim()),
+                    linear(gguf, p + "attn_output.weight", c.dim(), c.qDim()),
                     optionalVector(gguf, p + "attn_q.bias", c.qDim()),
                     optionalVector(gguf, p + "attn_k.bias", c.kvDim()),
                     optionalVector(gguf, p + "attn_v.bias", c.kvDim()),
                     vector(gguf, p + "ffn_norm.weight", c.dim()),
-                    matrix(gguf, p + "ffn_gate.weight", c.ffnDim(), c.dim()),
-                    matrix(gguf, p + "ffn_up.weight", c.ffnDim(), c.dim()),
-                    matrix(gguf, p + "ffn_down.weight", c.dim(), c.ffnDim()));
+                    linear(gguf, p + "ffn_gate.weight", c.ffnDim(), c.dim()),
+                    linear(gguf, p + "ffn_up.weight", c.ffnDim(), c.dim()),
+                    linear(gguf, p + "ffn_down.weight", c.dim(), c.ffnDim()));
         }
         return new LlamaWeights(embedding, output, vector(gguf, "output_norm.weight", c.dim()), layers);
     }
 
-    /** Bytes of weights one decode step reads (every matrix once, one embedding row, the norms). */
+    /** Bytes of weights a decode step at the original precision reads (every matrix once, one embedding row). */
     public long bytesReadPerToken() {
+        return bytesReadPerToken(Gear.HIGH);
+    }
+
+    /** Bytes of weights a decode step at {@code gear} reads (formats not built yet count as their original). */
+    public long bytesReadPerToken(Gear gear) {
         long bytes = output.byteSize() + tokenEmbedding.byteSize() / tokenEmbedding.rows();
         for (Layer l : layers) {
-            bytes += l.wq.byteSize() + l.wk.byteSize() + l.wv.byteSize() + l.wo.byteSize()
-                    + l.wGate.byteSize() + l.wUp.byteSize() + l.wDown.byteSize();
+            for (Linear lin : l.linears()) {
+                bytes += lin.at(gear).byteSize();
+            }
         }
         return bytes;
+    }
+
+    /** The same weights with every block's linear layers replaced by {@code replace}. */
+    public LlamaWeights mapLinears(java.util.function.UnaryOperator<Linear> replace) {
+        Layer[] mapped = new Layer[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            Layer l = layers[i];
+            mapped[i] = new Layer(l.attnNorm, replace.apply(l.wq), replace.apply(l.wk), replace.apply(l.wv),
+                    replace.apply(l.wo), l.bq, l.bk, l.bv, l.ffnNorm, replace.apply(l.wGate), replace.apply(l.wUp),
+                    replace.apply(l.wDown));
+        }
+        return new LlamaWeights(tokenEmbedding, output, outputNorm, mapped);
+    }
+
+    static Linear linear(GgufFile gguf, String name, int rows, int cols) {
+        return Linear.fixed(name, matrix(gguf, name, rows, cols));
     }
 
     static WeightMatrix matrix(GgufFile gguf, String name, int rows, int cols) {
