@@ -1,12 +1,27 @@
 package dev.gearbx.engine.generate;
 
+import dev.gearbx.engine.gear.Gear;
+
 /**
- * One generated token.
+ * One generated token with its routing telemetry.
  *
  * @param index 0 for the first generated token
  * @param tokenId the token's id
  * @param text the text this token completes (may be empty while a UTF-8 character is incomplete)
  * @param logProbability natural log of the token's probability under the model (before sampling filters)
- * @param stepNanos time of the forward step and sampling that produced it
+ * @param entropy entropy in bits of the distribution this token was drawn from
+ * @param smoothedEntropy the entropy monitor's window average after this step
+ * @param gear the gear of the forward step that produced this token
+ * @param shifted whether that gear differs from the previous step's
+ * @param stepNanos time of the forward step, routing and sampling that produced it
  */
-public record GeneratedToken(int index, int tokenId, String text, float logProbability, long stepNanos) {}
+public record GeneratedToken(
+        int index,
+        int tokenId,
+        String text,
+        float logProbability,
+        float entropy,
+        float smoothedEntropy,
+        Gear gear,
+        boolean shifted,
+        long stepNanos) {}

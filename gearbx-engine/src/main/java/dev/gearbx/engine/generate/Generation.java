@@ -1,27 +1,42 @@
 package dev.gearbx.engine.generate;
 
+import dev.gearbx.engine.gear.Gear;
 import dev.gearbx.engine.model.ContextOverflowException;
 import dev.gearbx.engine.model.LlamaModel;
 import dev.gearbx.engine.model.LlamaState;
+import dev.gearbx.engine.routing.Entropy;
+import dev.gearbx.engine.routing.GearPolicy;
+import dev.gearbx.engine.routing.ModelFamily;
+import dev.gearbx.engine.routing.Router;
+import dev.gearbx.engine.routing.RoutingOptions;
+import dev.gearbx.engine.routing.StatisticalPromptClassifier;
+import dev.gearbx.engine.routing.Thresholds;
 import dev.gearbx.engine.sampling.Sampler;
 import dev.gearbx.engine.tokenizer.StreamingDecoder;
 import dev.gearbx.engine.tokenizer.Tokenizer;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import org.jspecify.annotations.Nullable;
 
 /**
  * One running generation, pulled token by token: each {@link #next()} (or {@link #hasNext()})
  * runs at most one forward step, so nothing is computed ahead of demand. The prompt is ingested on
- * the first pull. Closing releases the KV cache. Not thread-safe.
+ * the first pull. Every step is routed: forward at the current gear, entropy of the logits, the
+ * gear policy picks the next gear (a field write on the sequence state), then sampling. A step
+ * whose logits hold NaN or infinity is run once more one gear higher; if that fails too, a
+ * {@link NumericalInstabilityException} ends the generation. Closing releases the KV cache. Not
+ * thread-safe.
  *
  * <pre>{@code
  * try (Generation g = new Generator(model).start(GenerationRequest.builder("Once upon a time").build())) {
  *     while (g.hasNext()) {
- *         System.out.print(g.next().text());
+ *         GeneratedToken t = g.next();
+ *         System.out.print(t.text());        // t.gear(), t.entropy() ...
  *     }
- *     GenerationResult result = g.result();
+ *     GenerationResult result = g.result();  // result.gearShares() ...
  * }
  * }</pre>
  */
@@ -35,12 +50,17 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
     private final StringBuilder text = new StringBuilder();
     private final float[] scratch;
     private final long startNanos = System.nanoTime();
+    private final int vocab;
+    private final EnumMap<Gear, Integer> gearSteps = new EnumMap<>(Gear.class);
     private @Nullable LlamaState state;
+    private @Nullable Router router;
+    private @Nullable Thresholds thresholds;
     private int[] generated = new int[16];
     private int count;
     private @Nullable GeneratedToken lookahead;
     private @Nullable StopReason stopReason;
     private int lastToken;
+    private @Nullable Gear previousGear;
     private long prefillNanos;
     private long firstTokenNanos;
     private long decodeNanos;
@@ -49,6 +69,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         this.model = model;
         this.request = request;
         this.tokenizer = model.tokenizer();
+        this.vocab = model.config().vocabularySize();
         boolean addBos = request.addBos() != null ? request.addBos() : tokenizer.specialTokens().addBos();
         this.promptTokens = tokenizer.encode(request.prompt(), addBos, request.parseSpecial());
         if (promptTokens.length == 0) {
@@ -61,7 +82,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         int capacity = (int) Math.min(context, (long) promptTokens.length + request.maxTokens());
         this.sampler = Sampler.of(request.sampling());
         this.decoder = new StreamingDecoder(tokenizer);
-        this.scratch = new float[model.config().vocabularySize()];
+        this.scratch = new float[vocab];
         this.state = model.newState(capacity);
     }
 
@@ -98,22 +119,38 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
             return finish(StopReason.MAX_TOKENS);
         }
         long t0 = System.nanoTime();
-        float[] logits;
-        if (count == 0) {
-            // ingest the prompt; only its last token's logits are needed
-            for (int i = 0; i < promptTokens.length - 1; i++) {
-                sampler.accept(promptTokens[i]);
-                model.ingest(s, promptTokens[i]);
-            }
-            lastToken = promptTokens[promptTokens.length - 1];
-            sampler.accept(lastToken);
+        if (router == null) {
+            router = prefill(s);
             prefillNanos = System.nanoTime() - t0;
             t0 = System.nanoTime();
         } else if (s.position() >= s.capacity()) {
             return finish(StopReason.CONTEXT_FULL);
         }
-        logits = model.forward(s, lastToken);
-        int vocab = model.config().vocabularySize();
+        Router r = router;
+        Gear gear = r.gear();
+        s.shift(gear);
+        float[] logits = model.forward(s, lastToken);
+        float entropy;
+        try {
+            entropy = Entropy.bits(logits, vocab);
+        } catch (IllegalArgumentException broken) {
+            // NaN/Inf guard: run the same position once more one gear up
+            Gear higher = gear.up();
+            if (higher == gear) {
+                throw new NumericalInstabilityException(s.position() - 1, gear, broken.getMessage());
+            }
+            s.rewind(1);
+            r.force(higher);
+            gear = higher;
+            s.shift(gear);
+            logits = model.forward(s, lastToken);
+            try {
+                entropy = Entropy.bits(logits, vocab);
+            } catch (IllegalArgumentException again) {
+                throw new NumericalInstabilityException(s.position() - 1, gear, again.getMessage());
+            }
+        }
+        r.afterStep(entropy);
         // the sampler may modify its input in place: give it a copy and keep the raw logits
         System.arraycopy(logits, 0, scratch, 0, vocab);
         int token = sampler.sample(scratch, vocab);
@@ -123,6 +160,9 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         if (count == 0) {
             firstTokenNanos = now - startNanos;
         }
+        gearSteps.merge(gear, 1, Integer::sum);
+        boolean shifted = previousGear != null && previousGear != gear;
+        previousGear = gear;
         if (request.stopAtEndOfGeneration() && tokenizer.isEndOfGeneration(token)) {
             return finish(StopReason.END_OF_GENERATION);
         }
@@ -134,7 +174,34 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         generated[count] = token;
         String piece = decoder.next(token);
         text.append(piece);
-        return new GeneratedToken(count++, token, piece, logProb, now - t0);
+        return new GeneratedToken(count++, token, piece, logProb, entropy, r.monitor().smoothed(), gear, shifted, now - t0);
+    }
+
+    /** Ingests the prompt (all but its last token) and sets up routing; returns the router. */
+    private Router prefill(LlamaState s) {
+        RoutingOptions options = request.routing();
+        Gear initial = options.pinned() != null ? options.pinned()
+                : options.initialGear() != null ? options.initialGear()
+                : new StatisticalPromptClassifier().assess(request.prompt()).gear();
+        Thresholds base = options.thresholds() != null ? options.thresholds()
+                : ModelFamily.fromGguf(model.file().metadata(), vocab).thresholdsFor(vocab);
+        s.shift(initial);
+        boolean calibrate = options.calibrate() && options.pinned() == null;
+        float[] entropies = new float[calibrate ? promptTokens.length - 1 : 0];
+        for (int i = 0; i < promptTokens.length - 1; i++) {
+            sampler.accept(promptTokens[i]);
+            if (calibrate) {
+                // calibration needs the prompt's own next-token distributions
+                entropies[i] = Entropy.bits(model.forward(s, promptTokens[i]), vocab);
+            } else {
+                model.ingest(s, promptTokens[i]);
+            }
+        }
+        lastToken = promptTokens[promptTokens.length - 1];
+        sampler.accept(lastToken);
+        thresholds = calibrate ? Thresholds.calibrate(entropies, vocab, 4, base) : base;
+        GearPolicy custom = request.policy() == null ? null : request.policy().get();
+        return new Router(options, vocab, thresholds, custom, initial);
     }
 
     /** log(sum_i exp(x_i)), computed stably. */
@@ -162,12 +229,17 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         return stopReason;
     }
 
-    /**
-     * The result so far (complete once {@link #hasNext()} returned false).
-     */
+    /** The routing state (null before the prompt is ingested). */
+    public @Nullable Router router() {
+        return router;
+    }
+
+    /** The result so far (complete once {@link #hasNext()} returned false). */
     public GenerationResult result() {
+        Map<Gear, Integer> steps = new EnumMap<>(gearSteps);
         return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), promptTokens.length,
-                stopReason == null ? StopReason.CANCELLED : stopReason, prefillNanos, firstTokenNanos, decodeNanos);
+                stopReason == null ? StopReason.CANCELLED : stopReason, prefillNanos, firstTokenNanos, decodeNanos,
+                steps, router == null ? 0 : router.shifts(), request.routing().pinned() != null ? null : thresholds);
     }
 
     /** Stops the generation and releases its KV cache. Idempotent. */

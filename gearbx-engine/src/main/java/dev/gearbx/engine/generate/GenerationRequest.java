@@ -1,5 +1,7 @@
 package dev.gearbx.engine.generate;
 
+import dev.gearbx.engine.routing.GearPolicy;
+import dev.gearbx.engine.routing.RoutingOptions;
 import dev.gearbx.engine.sampling.SamplingParams;
 import java.util.Objects;
 
@@ -13,6 +15,9 @@ import java.util.Objects;
  * @param addBos prepend BOS; null means as the model's tokenizer says
  * @param parseSpecial turn special tokens written in the prompt (e.g. {@code <|eot_id|>}) into their ids
  * @param stopAtEndOfGeneration stop at EOS/EOT tokens (the token itself is not emitted)
+ * @param routing how gears are chosen (entropy routing with the family preset by default)
+ * @param policy makes a custom gear policy for each generation, or null for the threshold policy the
+ *     routing options describe
  */
 public record GenerationRequest(
         String prompt,
@@ -20,9 +25,12 @@ public record GenerationRequest(
         SamplingParams sampling,
         @org.jspecify.annotations.Nullable Boolean addBos,
         boolean parseSpecial,
-        boolean stopAtEndOfGeneration) {
+        boolean stopAtEndOfGeneration,
+        RoutingOptions routing,
+        java.util.function.@org.jspecify.annotations.Nullable Supplier<GearPolicy> policy) {
 
     public GenerationRequest {
+        Objects.requireNonNull(routing, "routing");
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(sampling, "sampling");
         if (maxTokens < 1) {
@@ -41,6 +49,8 @@ public record GenerationRequest(
         b.addBos = addBos;
         b.parseSpecial = parseSpecial;
         b.stopAtEndOfGeneration = stopAtEndOfGeneration;
+        b.routing = routing;
+        b.policy = policy;
         return b;
     }
 
@@ -52,6 +62,8 @@ public record GenerationRequest(
         private @org.jspecify.annotations.Nullable Boolean addBos;
         private boolean parseSpecial;
         private boolean stopAtEndOfGeneration = true;
+        private RoutingOptions routing = RoutingOptions.DEFAULT;
+        private java.util.function.@org.jspecify.annotations.Nullable Supplier<GearPolicy> policy;
 
         private Builder(String prompt) {
             this.prompt = Objects.requireNonNull(prompt, "prompt");
@@ -82,8 +94,20 @@ public record GenerationRequest(
             return this;
         }
 
+        public Builder routing(RoutingOptions routing) {
+            this.routing = routing;
+            return this;
+        }
+
+        /** A custom gear policy, made anew for each generation (policies keep per-sequence state). */
+        public Builder policy(java.util.function.@org.jspecify.annotations.Nullable Supplier<GearPolicy> policy) {
+            this.policy = policy;
+            return this;
+        }
+
         public GenerationRequest build() {
-            return new GenerationRequest(prompt, maxTokens, sampling, addBos, parseSpecial, stopAtEndOfGeneration);
+            return new GenerationRequest(prompt, maxTokens, sampling, addBos, parseSpecial, stopAtEndOfGeneration,
+                    routing, policy);
         }
     }
 }

@@ -83,6 +83,17 @@ public final class LlamaState {
         return capacity;
     }
 
+    /**
+     * Steps back {@code n} positions, so they are computed again (their KV entries are
+     * overwritten by the next forward steps).
+     */
+    public void rewind(int n) {
+        if (n < 0 || n > position) {
+            throw new IllegalArgumentException("cannot rewind " + n + " positions from position " + position);
+        }
+        position -= n;
+    }
+
     /** Forgets the sequence so the state can be reused from position 0. */
     public void reset() {
         position = 0;

@@ -1,0 +1,144 @@
+package dev.gearbx.engine.routing;
+
+import dev.gearbx.engine.gear.Gear;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How a generation picks its gears. Immutable; build with {@link #builder()}.
+ *
+ * @param pinned run every step at this gear (static mode, for baselines); null routes by entropy
+ * @param thresholds entropy thresholds in bits; null uses the model family's preset scaled to its
+ *     vocabulary
+ * @param calibrate derive the thresholds from the prompt's entropies (p40/p60, capped) instead
+ * @param window steps averaged by the entropy monitor
+ * @param hysteresis margin in bits around each threshold
+ * @param minDuration steps a gear runs before a normal shift
+ * @param catastrophicRun consecutive catastrophic steps that force MID (0 disables the fallback)
+ * @param initialGear gear of the first step; null lets the prompt classifier choose
+ * @param deferredSteps decide from entropies batched every k steps (k = 1: every step)
+ */
+public record RoutingOptions(
+        @Nullable Gear pinned,
+        @Nullable Thresholds thresholds,
+        boolean calibrate,
+        int window,
+        float hysteresis,
+        int minDuration,
+        int catastrophicRun,
+        @Nullable Gear initialGear,
+        int deferredSteps) {
+
+    /** Entropy routing with the family preset, window 4, hysteresis 0.1 bits, minimum 4 steps. */
+    public static final RoutingOptions DEFAULT = builder().build();
+
+    public RoutingOptions {
+        if (window < 1) {
+            throw new IllegalArgumentException("routing parameter 'window' must be at least 1, got " + window);
+        }
+        if (!(hysteresis >= 0)) {
+            throw new IllegalArgumentException("routing parameter 'hysteresis' must be >= 0, got " + hysteresis);
+        }
+        if (minDuration < 1) {
+            throw new IllegalArgumentException("routing parameter 'minDuration' must be at least 1, got " + minDuration);
+        }
+        if (catastrophicRun < 0) {
+            throw new IllegalArgumentException("routing parameter 'catastrophicRun' must be >= 0, got " + catastrophicRun);
+        }
+        if (deferredSteps < 1) {
+            throw new IllegalArgumentException("routing parameter 'deferredSteps' must be at least 1, got " + deferredSteps);
+        }
+    }
+
+    /** Static mode: every step at {@code gear}. */
+    public static RoutingOptions pinned(Gear gear) {
+        return builder().pinned(gear).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.pinned = pinned;
+        b.thresholds = thresholds;
+        b.calibrate = calibrate;
+        b.window = window;
+        b.hysteresis = hysteresis;
+        b.minDuration = minDuration;
+        b.catastrophicRun = catastrophicRun;
+        b.initialGear = initialGear;
+        b.deferredSteps = deferredSteps;
+        return b;
+    }
+
+    /** Builder for {@link RoutingOptions}. */
+    public static final class Builder {
+        private @Nullable Gear pinned;
+        private @Nullable Thresholds thresholds;
+        private boolean calibrate;
+        private int window = 4;
+        private float hysteresis = ThresholdPolicy.DEFAULT_HYSTERESIS;
+        private int minDuration = ThresholdPolicy.DEFAULT_MIN_DURATION;
+        private int catastrophicRun = ThresholdPolicy.DEFAULT_CATASTROPHIC_RUN;
+        private @Nullable Gear initialGear;
+        private int deferredSteps = 1;
+
+        private Builder() {}
+
+        public Builder pinned(@Nullable Gear gear) {
+            this.pinned = gear;
+            return this;
+        }
+
+        public Builder thresholds(@Nullable Thresholds thresholds) {
+            this.thresholds = thresholds;
+            return this;
+        }
+
+        public Builder thresholds(float low, float high) {
+            this.thresholds = new Thresholds(low, high);
+            return this;
+        }
+
+        public Builder calibrate(boolean calibrate) {
+            this.calibrate = calibrate;
+            return this;
+        }
+
+        public Builder window(int window) {
+            this.window = window;
+            return this;
+        }
+
+        public Builder hysteresis(float hysteresis) {
+            this.hysteresis = hysteresis;
+            return this;
+        }
+
+        public Builder minDuration(int minDuration) {
+            this.minDuration = minDuration;
+            return this;
+        }
+
+        public Builder catastrophicRun(int run) {
+            this.catastrophicRun = run;
+            return this;
+        }
+
+        public Builder initialGear(@Nullable Gear gear) {
+            this.initialGear = gear;
+            return this;
+        }
+
+        public Builder deferredSteps(int k) {
+            this.deferredSteps = k;
+            return this;
+        }
+
+        public RoutingOptions build() {
+            return new RoutingOptions(pinned, thresholds, calibrate, window, hysteresis, minDuration, catastrophicRun,
+                    initialGear, deferredSteps);
+        }
+    }
+}
