@@ -4,6 +4,7 @@ import dev.gearbx.engine.generate.GenerationRequest;
 import dev.gearbx.engine.generate.GenerationResult;
 import dev.gearbx.engine.generate.Generator;
 import dev.gearbx.engine.model.LlamaModel;
+import dev.gearbx.engine.tensor.Kernels;
 import dev.gearbx.engine.sampling.SamplingParams;
 import java.io.PrintWriter;
 import dev.gearbx.reactive.models.ModelNotFoundException;
@@ -53,6 +54,12 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-s", "--seed"}, description = "Random seed for sampling (default: random).")
     @Nullable Long seed;
 
+    @picocli.CommandLine.ArgGroup(exclusive = false, heading = "Gears and routing:%n")
+    @Nullable GearOptions gears;
+
+    @Option(names = "--color", negatable = true, description = "Colour each token by its gear (default: when stdout is a terminal).")
+    @Nullable Boolean color;
+
     @Option(names = "--stats", negatable = true, defaultValue = "true", description = "Print speed figures to stderr at the end (default: ${DEFAULT-VALUE}).")
     boolean stats = true;
 
@@ -75,13 +82,16 @@ final class GenerateCommand implements Callable<Integer> {
             }
             sampling = b.build();
         }
-        GenerationRequest request = GenerationRequest.builder(prompt).maxTokens(maxTokens).sampling(sampling).build();
+        GearOptions g = gears != null ? gears : new GearOptions();
+        GenerationRequest request = GenerationRequest.builder(prompt).maxTokens(maxTokens).sampling(sampling)
+                .routing(g.routing()).build();
         PrintWriter out = spec.commandLine().getOut();
-        try (LlamaModel m = LlamaModel.load(path)) {
+        boolean colored = color != null ? color : System.console() != null && System.console().isTerminal();
+        try (LlamaModel m = LlamaModel.load(path, Kernels.preferred(), g.gearConfig())) {
             out.print(prompt);
             out.flush();
             GenerationResult r = new Generator(m).generate(request, token -> {
-                out.print(token.text());
+                out.print(colored ? GearColors.paint(token.gear(), token.text()) : token.text());
                 out.flush();
                 return true;
             });
@@ -92,6 +102,9 @@ final class GenerateCommand implements Callable<Integer> {
                 err.printf("[%d prompt tokens, %d generated, %s; time to first token %.1f ms, decode %.1f tokens/s]%n",
                         r.promptTokens(), r.tokenIds().length, r.stopReason(),
                         r.timeToFirstTokenNanos() / 1e6, r.tokensPerSecond());
+                err.printf("[gears %s, %d shifts%s%s]%n", GearColors.shares(r.gearShares(), colored), r.shifts(),
+                        r.thresholds() == null ? "" : String.format(", thresholds %.2f/%.2f bits", r.thresholds().low(), r.thresholds().high()),
+                        colored ? "; " + GearColors.legend() : "");
                 err.flush();
             }
         }

@@ -28,7 +28,7 @@ class GearbxCliTest {
 
     @Test
     void generateStreamsTheReferenceText() {
-        Run r = run("generate", "--model", MODEL, "--prompt", "Once upon a time", "--max-tokens", "32");
+        Run r = run("generate", "--model", MODEL, "--prompt", "Once upon a time", "--max-tokens", "32", "--gear", "HIGH");
         assertEquals(0, r.code(), r.err());
         assertEquals("Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw",
                 r.out().strip());

@@ -1,6 +1,10 @@
 package dev.gearbx.engine.model;
 
 import dev.gearbx.engine.gear.Gear;
+import dev.gearbx.engine.gear.GearConfig;
+import dev.gearbx.engine.gear.MemoryReport;
+import dev.gearbx.engine.gear.PrecisionManager;
+import java.util.EnumMap;
 import dev.gearbx.engine.gguf.GgufFile;
 import dev.gearbx.engine.tensor.Kernels;
 import dev.gearbx.engine.tensor.WeightMatrix;
@@ -32,8 +36,12 @@ public final class LlamaModel implements AutoCloseable {
     /** RoPE frequency of each rotated pair, radians per position, scaling applied (rotaryDim / 2) */
     private final float[] ropeFrequencies;
 
-    private LlamaModel(GgufFile gguf, LlamaConfig config, Tokenizer tokenizer, LlamaWeights weights, Kernels kernels) {
+    private final PrecisionManager precision;
+
+    private LlamaModel(GgufFile gguf, LlamaConfig config, Tokenizer tokenizer, LlamaWeights weights, Kernels kernels,
+            PrecisionManager precision) {
         this.gguf = gguf;
+        this.precision = precision;
         this.config = config;
         this.tokenizer = tokenizer;
         this.weights = weights;
@@ -41,26 +49,33 @@ public final class LlamaModel implements AutoCloseable {
         this.ropeFrequencies = ropeFrequencies(gguf, config);
     }
 
-    /** Loads a GGUF model with the preferred kernels. */
+    /** Loads a GGUF model with the preferred kernels and the default gear configuration. */
     public static LlamaModel load(Path path) {
-        return load(path, Kernels.preferred());
+        return load(path, Kernels.preferred(), GearConfig.DEFAULT);
+    }
+
+    /** Loads a GGUF model with the default gear configuration. */
+    public static LlamaModel load(Path path, Kernels kernels) {
+        return load(path, kernels, GearConfig.DEFAULT);
     }
 
     /**
-     * Loads a GGUF model.
+     * Loads a GGUF model; {@code gears} says which linear layers follow the gear and in which formats.
      *
      * @throws dev.gearbx.engine.gguf.GgufFormatException if the file is malformed
      * @throws dev.gearbx.engine.gguf.GgufMetadataException if metadata is missing or inconsistent
      * @throws ModelFormatException if tensors are missing, mis-shaped or of an unsupported type
      */
-    public static LlamaModel load(Path path, Kernels kernels) {
+    public static LlamaModel load(Path path, Kernels kernels, GearConfig gears) {
         GgufFile gguf = GgufFile.open(path);
+        PrecisionManager precision = new PrecisionManager(gears);
         try {
             Tokenizer tokenizer = Tokenizers.fromGguf(gguf.metadata());
             LlamaConfig config = LlamaConfig.fromGguf(gguf.metadata(), tokenizer.vocabularySize());
-            LlamaWeights weights = LlamaWeights.fromGguf(gguf, config);
-            return new LlamaModel(gguf, config, tokenizer, weights, kernels);
-        } catch (RuntimeException e) {
+            LlamaWeights weights = LlamaWeights.fromGguf(gguf, config).mapLinears(precision::manage);
+            return new LlamaModel(gguf, config, tokenizer, weights, kernels, precision);
+        } catch (RuntimeException | Error e) {
+            precision.close();
             gguf.close();
             throw e;
         }
@@ -84,6 +99,27 @@ public final class LlamaModel implements AutoCloseable {
 
     public Kernels kernels() {
         return kernels;
+    }
+
+    /** The precision manager: managed layers, their formats, memory. */
+    public PrecisionManager precision() {
+        return precision;
+    }
+
+    /** Memory held by the weights, and bytes read per token at each gear (formats not yet built count as original). */
+    public MemoryReport memory() {
+        EnumMap<Gear, Long> perToken = new EnumMap<>(Gear.class);
+        for (Gear g : Gear.values()) {
+            perToken.put(g, weights.bytesReadPerToken(g));
+        }
+        long heap = (long) weights.outputNorm().length * Float.BYTES;
+        for (LlamaWeights.Layer l : weights.layers()) {
+            heap += (long) (l.attnNorm().length + l.ffnNorm().length) * Float.BYTES;
+            for (float[] b : new float[][] {l.bq(), l.bk(), l.bv()}) {
+                heap += b == null ? 0 : (long) b.length * Float.BYTES;
+            }
+        }
+        return new MemoryReport(gguf.fileSize(), precision.offHeapByGear(), heap, perToken);
     }
 
     /**
@@ -226,6 +262,7 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
+        precision.close();
         gguf.close();
     }
 }

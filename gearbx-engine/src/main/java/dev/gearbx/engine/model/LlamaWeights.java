@@ -101,14 +101,20 @@ public record LlamaWeights(WeightMatrix tokenEmbedding, WeightMatrix output, flo
         return bytes;
     }
 
-    /** The same weights with every block's linear layers replaced by {@code replace}. */
-    public LlamaWeights mapLinears(java.util.function.UnaryOperator<Linear> replace) {
+    /** Replaces a linear layer of block {@code layer}. */
+    @FunctionalInterface
+    public interface LinearMapper {
+        Linear map(int layer, Linear linear);
+    }
+
+    /** The same weights with every block's linear layers passed through {@code replace}. */
+    public LlamaWeights mapLinears(LinearMapper replace) {
         Layer[] mapped = new Layer[layers.length];
         for (int i = 0; i < layers.length; i++) {
             Layer l = layers[i];
-            mapped[i] = new Layer(l.attnNorm, replace.apply(l.wq), replace.apply(l.wk), replace.apply(l.wv),
-                    replace.apply(l.wo), l.bq, l.bk, l.bv, l.ffnNorm, replace.apply(l.wGate), replace.apply(l.wUp),
-                    replace.apply(l.wDown));
+            mapped[i] = new Layer(l.attnNorm, replace.map(i, l.wq), replace.map(i, l.wk), replace.map(i, l.wv),
+                    replace.map(i, l.wo), l.bq, l.bk, l.bv, l.ffnNorm, replace.map(i, l.wGate), replace.map(i, l.wUp),
+                    replace.map(i, l.wDown));
         }
         return new LlamaWeights(tokenEmbedding, output, outputNorm, mapped);
     }

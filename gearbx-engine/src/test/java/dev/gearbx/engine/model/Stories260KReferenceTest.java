@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.gearbx.engine.gear.Gear;
 import dev.gearbx.engine.generate.GenerationRequest;
+import dev.gearbx.engine.routing.RoutingOptions;
 import dev.gearbx.engine.generate.GenerationResult;
 import dev.gearbx.engine.generate.Generator;
 import dev.gearbx.engine.generate.StopReason;
@@ -31,7 +33,8 @@ class Stories260KReferenceTest {
     void greedyGenerationMatchesLlamaCpp(String name, Kernels kernels) {
         try (LlamaModel model = LlamaModel.load(TestModels.stories260K(), kernels)) {
             GenerationResult r = new Generator(model).generate(
-                    GenerationRequest.builder("Once upon a time").maxTokens(32).build());
+                    GenerationRequest.builder("Once upon a time").maxTokens(32)
+                            .routing(RoutingOptions.pinned(Gear.HIGH)).build());
             assertEquals(PROMPT.length, r.promptTokens());
             assertArrayEquals(REFERENCE, r.tokenIds());
             assertEquals(", there was a little girl named Lily. She loved to play outside in the park. One day, she saw",
@@ -73,7 +76,8 @@ class Stories260KReferenceTest {
         try (LlamaModel model = LlamaModel.load(TestModels.stories260K())) {
             // run.c -n 200 runs 200 forward positions (5 of them the prompt), each sampling a token, and ignores EOS
             GenerationResult r = new Generator(model).generate(GenerationRequest.builder("Once upon a time")
-                    .maxTokens(200 - PROMPT.length + 1).stopAtEndOfGeneration(false).build());
+                    .maxTokens(200 - PROMPT.length + 1).stopAtEndOfGeneration(false)
+                    .routing(RoutingOptions.pinned(Gear.HIGH)).build());
             assertEquals(expected, "Once upon a time" + r.text().stripTrailing());
         }
     }

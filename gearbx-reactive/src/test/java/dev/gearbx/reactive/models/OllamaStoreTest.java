@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gearbx.engine.GearbxException;
+import dev.gearbx.engine.gear.Gear;
 import dev.gearbx.engine.generate.GenerationRequest;
+import dev.gearbx.engine.routing.RoutingOptions;
 import dev.gearbx.engine.generate.Generator;
 import dev.gearbx.engine.model.LlamaModel;
 import java.io.IOException;
@@ -59,7 +61,8 @@ class OllamaStoreTest {
         assertEquals(blob, store.resolve("alice/tiny:q8"), "a namespace");
         assertEquals(blob, ModelReference.resolve("ollama:stories:260k", store));
         try (LlamaModel m = LlamaModel.load(blob)) {
-            String text = new Generator(m).generate(GenerationRequest.builder("Once upon a time").maxTokens(32).build()).text();
+            String text = new Generator(m).generate(GenerationRequest.builder("Once upon a time").maxTokens(32)
+                    .routing(RoutingOptions.pinned(Gear.HIGH)).build()).text();
             assertEquals(", there was a little girl named Lily. She loved to play outside in the park. One day, she saw", text);
         }
     }
