@@ -108,8 +108,8 @@ public final class Q4KMatrix extends WeightMatrix {
         FloatVector xs1 = FloatVector.zero(F);
         for (int l = 0; l < 32; l += L) {
             IntVector q = KQuants.bytesToInts(seg, qoff + l);
-            FloatVector w0 = (FloatVector) q.and(0xf).convert(VectorOperators.I2F, 0);
-            FloatVector w1 = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xf).convert(VectorOperators.I2F, 0);
+            FloatVector w0 = (FloatVector) q.and(0xf).convertShape(VectorOperators.I2F, F, 0);
+            FloatVector w1 = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xf).convertShape(VectorOperators.I2F, F, 0);
             FloatVector x0 = FloatVector.fromArray(F, x, xo + l);
             FloatVector x1 = FloatVector.fromArray(F, x, xo + 32 + l);
             p0 = w0.fma(x0, p0);

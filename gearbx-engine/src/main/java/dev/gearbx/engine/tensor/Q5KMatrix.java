@@ -113,9 +113,9 @@ public final class Q5KMatrix extends WeightMatrix {
             IntVector h = KQuants.bytesToInts(seg, hoff + l)
                     .lanewise(VectorOperators.LSHL, 4)
                     .lanewise(VectorOperators.LSHR, j);
-            FloatVector w0 = (FloatVector) q.and(0xf).or(h.and(0x10)).convert(VectorOperators.I2F, 0);
+            FloatVector w0 = (FloatVector) q.and(0xf).or(h.and(0x10)).convertShape(VectorOperators.I2F, F, 0);
             FloatVector w1 = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xf)
-                    .or(h.lanewise(VectorOperators.LSHR, 1).and(0x10)).convert(VectorOperators.I2F, 0);
+                    .or(h.lanewise(VectorOperators.LSHR, 1).and(0x10)).convertShape(VectorOperators.I2F, F, 0);
             FloatVector x0 = FloatVector.fromArray(F, x, xo + l);
             FloatVector x1 = FloatVector.fromArray(F, x, xo + 32 + l);
             p0 = w0.fma(x0, p0);

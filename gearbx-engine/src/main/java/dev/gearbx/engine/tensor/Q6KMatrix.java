@@ -108,6 +108,6 @@ public final class Q6KMatrix extends WeightMatrix {
 
     private static FloatVector weights(IntVector q, float d, MemorySegment seg, long scaleOff) {
         float s = d * seg.get(ValueLayout.JAVA_BYTE, scaleOff);
-        return ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(s);
+        return ((FloatVector) q.convertShape(VectorOperators.I2F, F, 0)).mul(s);
     }
 }
