@@ -73,37 +73,46 @@ public final class Q6KMatrix extends WeightMatrix {
     }
 
     private static float dotVector(MemorySegment seg, long base, int blocks, float[] x, int xOffset) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long off = base + (long) b * BLOCK_BYTES;
+            float d = KQuants.half(seg, off + 208);
+            acc = acc.add(halfBlock(seg, off, 0, d, x, xOffset + b * QK));
+            acc = acc.add(halfBlock(seg, off, 1, d, x, xOffset + b * QK + 128));
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Lanes summing to the dot of half {@code n} (elements 128n .. 128n + 127) of the block at {@code blockOff} with
+     * {@code x[xo .. xo + 128)}. A separate method so that C2 compiles the loop body whole: in one big method it hit
+     * the node-count inlining cutoff and left vectors boxed (about 10x slower).
+     */
+    private static FloatVector halfBlock(MemorySegment seg, long blockOff, int n, float d, float[] x, int xo) {
+        long ql = blockOff + 64 * n;
+        long qh = blockOff + 128 + 32 * n;
+        long sc = blockOff + 192 + 8 * n;
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         FloatVector acc2 = FloatVector.zero(F);
         FloatVector acc3 = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            long off = base + (long) b * BLOCK_BYTES;
-            float d = KQuants.half(seg, off + 208);
-            for (int n = 0; n < 2; n++) {
-                long ql = off + 64 * n;
-                long qh = off + 128 + 32 * n;
-                long sc = off + 192 + 8 * n;
-                int xo = xOffset + b * QK + 128 * n;
-                for (int l = 0; l < 32; l += L) {
-                    IntVector a = KQuants.bytesToInts(seg, ql + l);
-                    IntVector c = KQuants.bytesToInts(seg, ql + 32 + l);
-                    IntVector h = KQuants.bytesToInts(seg, qh + l);
-                    // element 32k + l: low nibble from a (k = 0, 2) or c (k = 1, 3), high bits 2k, 2k+1 of h
-                    IntVector q0 = a.and(0xf).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32);
-                    IntVector q1 = c.and(0xf).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
-                    IntVector q2 = a.lanewise(VectorOperators.LSHR, 4).and(0xf).or(h.and(0x30)).sub(32);
-                    IntVector q3 = c.lanewise(VectorOperators.LSHR, 4).and(0xf)
-                            .or(h.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
-                    long s = sc + (l >>> 4); // scale of element 32k + l is byte s + 2k
-                    acc0 = weights(q0, d, seg, s).fma(FloatVector.fromArray(F, x, xo + l), acc0);
-                    acc1 = weights(q1, d, seg, s + 2).fma(FloatVector.fromArray(F, x, xo + 32 + l), acc1);
-                    acc2 = weights(q2, d, seg, s + 4).fma(FloatVector.fromArray(F, x, xo + 64 + l), acc2);
-                    acc3 = weights(q3, d, seg, s + 6).fma(FloatVector.fromArray(F, x, xo + 96 + l), acc3);
-                }
-            }
+        for (int l = 0; l < 32; l += L) {
+            IntVector a = KQuants.bytesToInts(seg, ql + l);
+            IntVector c = KQuants.bytesToInts(seg, ql + 32 + l);
+            IntVector h = KQuants.bytesToInts(seg, qh + l);
+            // element 32k + l: low nibble from a (k = 0, 2) or c (k = 1, 3), high bits 2k, 2k+1 of h
+            IntVector q0 = a.and(0xf).or(h.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32);
+            IntVector q1 = c.and(0xf).or(h.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+            IntVector q2 = a.lanewise(VectorOperators.LSHR, 4).and(0xf).or(h.and(0x30)).sub(32);
+            IntVector q3 = c.lanewise(VectorOperators.LSHR, 4).and(0xf)
+                    .or(h.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
+            long s = sc + (l >>> 4); // scale of element 32k + l is byte s + 2k
+            acc0 = weights(q0, d, seg, s).fma(FloatVector.fromArray(F, x, xo + l), acc0);
+            acc1 = weights(q1, d, seg, s + 2).fma(FloatVector.fromArray(F, x, xo + 32 + l), acc1);
+            acc2 = weights(q2, d, seg, s + 4).fma(FloatVector.fromArray(F, x, xo + 64 + l), acc2);
+            acc3 = weights(q3, d, seg, s + 6).fma(FloatVector.fromArray(F, x, xo + 96 + l), acc3);
         }
-        return acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        return acc0.add(acc1).add(acc2.add(acc3));
     }
 
     private static FloatVector weights(IntVector q, float d, MemorySegment seg, long scaleOff) {
