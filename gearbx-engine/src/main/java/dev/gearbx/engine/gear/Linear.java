@@ -19,6 +19,14 @@ public interface Linear {
     /** The weights this gear reads (the original for HIGH and for unmanaged layers). */
     WeightMatrix at(Gear gear);
 
+    /**
+     * The matrix {@code gear} reads if its format has been built, else the original; never builds
+     * anything (for accounting and reports).
+     */
+    default WeightMatrix peek(Gear gear) {
+        return at(gear);
+    }
+
     /** Whether the precision manager changes this layer's format with the gear. */
     default boolean managed() {
         return false;

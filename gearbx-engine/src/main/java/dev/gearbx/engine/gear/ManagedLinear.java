@@ -57,6 +57,12 @@ final class ManagedLinear implements Linear {
         return m != null ? m : build(gear);
     }
 
+    @Override
+    public WeightMatrix peek(Gear gear) {
+        WeightMatrix m = built(gear);
+        return m != null ? m : original;
+    }
+
     /** The matrix of {@code gear} if it has been built, else null (for memory accounting). */
     @Nullable WeightMatrix built(Gear gear) {
         return switch (gear) {

@@ -95,7 +95,7 @@ public record LlamaWeights(WeightMatrix tokenEmbedding, WeightMatrix output, flo
         long bytes = output.byteSize() + tokenEmbedding.byteSize() / tokenEmbedding.rows();
         for (Layer l : layers) {
             for (Linear lin : l.linears()) {
-                bytes += lin.at(gear).byteSize();
+                bytes += lin.peek(gear).byteSize();
             }
         }
         return bytes;
