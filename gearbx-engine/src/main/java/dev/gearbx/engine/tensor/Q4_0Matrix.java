@@ -109,18 +109,20 @@ public final class Q4_0Matrix extends WeightMatrix {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
-    /** Σ (q_j - 8) x_j of one block, lane-wise (not yet scaled by d). */
+    /**
+     * Σ (q_j - 8) x_j of one block, lane-wise (not yet scaled by d). The nibbles are split after widening the bytes
+     * to int lanes (x86 has no byte shifts).
+     */
     private static FloatVector block(MemorySegment seg, long off, float[] x, int xo) {
         ByteVector qs = ByteVector.fromMemorySegment(B16, seg, off + 2, LE);
-        ByteVector lo = qs.and((byte) 0x0F).sub((byte) 8);
-        ByteVector hi = qs.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-        FloatVector s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo));
-        for (int p = 1; p < PARTS; p++) {
-            s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + p * L), s);
-        }
+        FloatVector s = FloatVector.zero(F);
         for (int p = 0; p < PARTS; p++) {
-            s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p))
-                    .fma(FloatVector.fromArray(F, x, xo + 16 + p * L), s);
+            IntVector q = (IntVector) qs.convertShape(VectorOperators.B2I, I, p);
+            FloatVector lo = (FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
+            FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8)
+                    .convert(VectorOperators.I2F, 0);
+            s = lo.fma(FloatVector.fromArray(F, x, xo + p * L), s);
+            s = hi.fma(FloatVector.fromArray(F, x, xo + 16 + p * L), s);
         }
         return s;
     }
@@ -149,13 +151,11 @@ public final class Q4_0Matrix extends WeightMatrix {
             long off = base + (long) b * BLOCK_BYTES;
             int xo = b * QK;
             ByteVector qs = ByteVector.fromMemorySegment(B16, seg, off + 2, LE);
-            ByteVector lo = qs.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = qs.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
             IntVector s = IntVector.zero(I);
             for (int p = 0; p < PARTS; p++) {
-                ShortVector pl = ((ShortVector) lo.convertShape(VectorOperators.B2S, SH, p))
-                        .mul(ShortVector.fromArray(SH, xq, xo + p * L));
-                ShortVector ph = ((ShortVector) hi.convertShape(VectorOperators.B2S, SH, p))
+                ShortVector q = (ShortVector) qs.convertShape(VectorOperators.B2S, SH, p);
+                ShortVector pl = q.and((short) 0x0F).sub((short) 8).mul(ShortVector.fromArray(SH, xq, xo + p * L));
+                ShortVector ph = q.lanewise(VectorOperators.ASHR, 4).and((short) 0x0F).sub((short) 8)
                         .mul(ShortVector.fromArray(SH, xq, xo + 16 + p * L));
                 s = s.add((IntVector) pl.add(ph).convertShape(VectorOperators.S2I, I, 0));
             }
