@@ -9,11 +9,11 @@ import org.jspecify.annotations.Nullable;
 public enum GgmlType {
     F32(0, 1, 4, true),
     F16(1, 1, 2, true),
-    Q4_0(2, 32, 2 + 16, false),
+    Q4_0(2, 32, 2 + 16, true),
     Q4_1(3, 32, 2 + 2 + 16, false),
     Q5_0(6, 32, 2 + 4 + 16, false),
     Q5_1(7, 32, 2 + 2 + 4 + 16, false),
-    Q8_0(8, 32, 2 + 32, false),
+    Q8_0(8, 32, 2 + 32, true),
     Q8_1(9, 32, 4 + 4 + 32, false),
     Q2_K(10, 256, 256 / 16 + 256 / 4 + 2 + 2, false),
     Q3_K(11, 256, 256 / 8 + 256 / 4 + 12 + 2, false),

@@ -1,5 +1,6 @@
 package dev.gearbx.engine.gguf;
 
+import dev.gearbx.engine.tensor.Quantization;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,8 +47,6 @@ public final class GgufWriter {
 
     private record PendingTensor(String name, GgmlType type, long[] shape, TensorData data) {}
 
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
     private final List<PendingTensor> tensors = new ArrayList<>();
@@ -108,7 +107,7 @@ public final class GgufWriter {
         return this;
     }
 
-    /** Adds a tensor from float values, converted to {@code type} (F32, F16 or BF16). */
+    /** Adds a tensor from float values, encoded as {@code type} by {@link Quantization#quantize} (F32, F16, BF16, Q8_0, Q4_0). */
     public GgufWriter tensor(String name, GgmlType type, long[] shape, float[] values) {
         long n = 1;
         for (long d : shape) {
@@ -133,34 +132,19 @@ public final class GgufWriter {
         });
     }
 
-    /** Encodes floats into F32, F16 or BF16 little-endian bytes. */
+    /**
+     * Encodes floats into {@code type}'s little-endian bytes through {@link Quantization#quantize} (F32, F16, BF16,
+     * Q8_0, Q4_0); {@code target} must be exactly {@code type.byteSize(values.length)} bytes.
+     *
+     * @throws IllegalArgumentException naming the type if floats cannot be encoded as it
+     */
     public static void encodeFloats(GgmlType type, float[] values, MemorySegment target) {
-        switch (type) {
-            case F32 -> MemorySegment.copy(values, 0, target, F32, 0, values.length);
-            case F16 -> {
-                for (int i = 0; i < values.length; i++) {
-                    target.set(I16, 2L * i, Float.floatToFloat16(values[i]));
-                }
-            }
-            case BF16 -> {
-                for (int i = 0; i < values.length; i++) {
-                    target.set(I16, 2L * i, floatToBf16(values[i]));
-                }
-            }
-            default -> throw new IllegalArgumentException("cannot encode floats as " + type
-                    + " here; supported: F32, F16, BF16");
-        }
+        Quantization.quantize(type, values, 0, values.length, target);
     }
 
     /** Rounds a float to bfloat16 (round to nearest even, NaN kept quiet). */
     public static short floatToBf16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if (Float.isNaN(f)) {
-            return (short) ((bits >>> 16) | 0x40);
-        }
-        // add 0x7FFF plus the lowest kept bit: round half to even
-        int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
-        return (short) (rounded >>> 16);
+        return Quantization.floatToBf16(f);
     }
 
     /** Writes the file. */

@@ -3,6 +3,7 @@ package dev.gearbx.engine.model;
 import dev.gearbx.engine.gguf.GgmlType;
 import dev.gearbx.engine.gguf.GgufValue;
 import dev.gearbx.engine.gguf.GgufWriter;
+import dev.gearbx.engine.tensor.Quantization;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,11 +21,23 @@ public final class SyntheticModel {
     /**
      * Writes the model.
      *
-     * @param type type of the matrices (F32, F16 or BF16); norms are F32
+     * @param type type of the matrices (F32, F16, BF16, Q8_0 or Q4_0; quantized types are made from random floats by
+     *     {@link Quantization#quantize}); norms are F32
+     * @throws IllegalArgumentException if {@code type} cannot be written or the model's row lengths (dim, ffnDim,
+     *     heads * headDim) are not a multiple of its block size
      * @param scale weights are uniform in [-scale, scale]
      */
     public static void write(Path path, ModelShape shape, GgmlType type, long seed, float scale) {
         int headDim = shape.dim() / shape.heads();
+        if (!Quantization.canQuantize(type)) {
+            throw new IllegalArgumentException("cannot write synthetic matrices of type " + type);
+        }
+        for (int rowLength : new int[] {shape.dim(), shape.ffnDim(), shape.heads() * headDim}) {
+            if (rowLength % type.blockSize() != 0) {
+                throw new IllegalArgumentException("row length " + rowLength + " of " + shape.name()
+                        + " is not a multiple of the " + type + " block size " + type.blockSize());
+            }
+        }
         GgufWriter w = new GgufWriter();
         w.put("general.architecture", GgufValue.ofString("llama"));
         w.put("general.name", GgufValue.ofString("gearbx synthetic " + shape.name()));
@@ -97,11 +110,14 @@ public final class SyntheticModel {
         w.put("tokenizer.ggml.unknown_token_id", GgufValue.ofUint32(0));
     }
 
-    /** Uniform random values in [-scale, scale], written in parallel chunks, each chunk seeded from its index. */
+    /**
+     * Uniform random values in [-scale, scale], generated and encoded in parallel chunks of whole blocks, each chunk
+     * seeded from its index.
+     */
     private static GgufWriter.TensorData random(GgmlType type, long seed, float scale) {
         return target -> {
-            long elements = target.byteSize() / (type == GgmlType.F32 ? 4 : 2);
-            int chunk = 1 << 16;
+            long elements = target.byteSize() / type.typeSize() * type.blockSize();
+            int chunk = 1 << 16; // a multiple of every block size (32, 256)
             int chunks = (int) ((elements + chunk - 1) / chunk);
             IntStream.range(0, chunks).parallel().forEach(c -> {
                 long start = (long) c * chunk;
@@ -116,9 +132,8 @@ public final class SyntheticModel {
                     long r = x * 0x2545F4914F6CDD1DL;
                     values[i] = ((r >>> 40) / (float) (1 << 24) * 2 - 1) * scale;
                 }
-                long bytesPer = type == GgmlType.F32 ? 4 : 2;
-                MemorySegment slice = target.asSlice(start * bytesPer, n * bytesPer);
-                GgufWriter.encodeFloats(type, values, slice);
+                MemorySegment slice = target.asSlice(type.byteSize(start), type.byteSize(n));
+                Quantization.quantize(type, values, 0, n, slice);
             });
         };
     }

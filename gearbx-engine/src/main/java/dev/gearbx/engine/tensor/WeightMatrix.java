@@ -25,17 +25,25 @@ public abstract class WeightMatrix {
     /**
      * Wraps {@code data} (no copy) as a {@code rows x cols} matrix of {@code type}.
      *
-     * @throws IllegalArgumentException if the type is not F32, F16 or BF16, a dimension is not positive, or
+     * @throws IllegalArgumentException if the type is not one of F32, F16, BF16, Q8_0, Q4_0, a dimension is not
+     *     positive, {@code cols} is not a multiple of the type's block size (naming {@code cols}), or
      *     {@code data.byteSize()} is not {@code type.byteSize((long) rows * cols)}
      */
     public static WeightMatrix of(GgmlType type, MemorySegment data, int rows, int cols) {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(data, "data");
-        if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16) {
-            throw new IllegalArgumentException("unsupported weight type " + type + " (supported: F32, F16, BF16)");
+        switch (type) {
+            case F32, F16, BF16, Q8_0, Q4_0 -> { }
+            // K-quants (Q4_K, Q5_K, Q6_K): the lead adds them here and in the switch below.
+            default -> throw new IllegalArgumentException(
+                    "unsupported weight type " + type + " (supported: F32, F16, BF16, Q8_0, Q4_0)");
         }
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException("matrix dimensions must be positive, got rows=" + rows + " cols=" + cols);
+        }
+        if (cols % type.blockSize() != 0) {
+            throw new IllegalArgumentException("a " + type + " matrix needs cols to be a multiple of its block size "
+                    + type.blockSize() + ", got cols=" + cols);
         }
         long expected = type.byteSize((long) rows * cols);
         if (data.byteSize() != expected) {
@@ -46,6 +54,9 @@ public abstract class WeightMatrix {
             case F32 -> new F32Matrix(data, rows, cols);
             case F16 -> new F16Matrix(data, rows, cols);
             case BF16 -> new BF16Matrix(data, rows, cols);
+            case Q8_0 -> new Q8_0Matrix(data, rows, cols);
+            case Q4_0 -> new Q4_0Matrix(data, rows, cols);
+            // K-quants: wired here by the lead.
             default -> throw new AssertionError(type);
         };
     }

@@ -42,10 +42,10 @@ class ModelLoadingErrorsTest {
 
     @Test
     void quantizedTensorTypeNamesTensorAndType() {
-        Path p = variant("q40", "blk.0.attn_q.weight", w -> w.tensor("blk.0.attn_q.weight", GgmlType.Q4_0,
-                new long[] {64, 64}, Arena.ofAuto().allocate(GgmlType.Q4_0.byteSize(64 * 64))));
+        Path p = variant("q51", "blk.0.attn_q.weight", w -> w.tensor("blk.0.attn_q.weight", GgmlType.Q5_1,
+                new long[] {64, 64}, Arena.ofAuto().allocate(GgmlType.Q5_1.byteSize(64 * 64))));
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> LlamaModel.load(p));
-        assertTrue(e.getMessage().contains("blk.0.attn_q.weight") && e.getMessage().contains("Q4_0"), e.getMessage());
+        assertTrue(e.getMessage().contains("blk.0.attn_q.weight") && e.getMessage().contains("Q5_1"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,174 @@
+package dev.gearbx.engine.tensor;
+
+import static dev.gearbx.engine.tensor.QuantVectors.B16;
+import static dev.gearbx.engine.tensor.QuantVectors.BS;
+import static dev.gearbx.engine.tensor.QuantVectors.F;
+import static dev.gearbx.engine.tensor.QuantVectors.I;
+import static dev.gearbx.engine.tensor.QuantVectors.L;
+import static dev.gearbx.engine.tensor.QuantVectors.LE;
+import static dev.gearbx.engine.tensor.QuantVectors.PARTS;
+import static dev.gearbx.engine.tensor.QuantVectors.QK;
+import static dev.gearbx.engine.tensor.QuantVectors.S;
+
+import dev.gearbx.engine.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * ggml Q8_0, read in place: blocks of 32 elements of 34 bytes, an IEEE half scale {@code d} then 32 int8 {@code q};
+ * element = {@code d * q}. Rows are whole blocks ({@code cols % 32 == 0}).
+ *
+ * <p>{@link #dot} dequantizes in registers (bytes widened to float, FMA with x, one FMA per block with d).
+ * {@link #dotRows} uses the same path by default, or, with int8 activations (see
+ * {@link QuantVectors#INT8_DEFAULT}), quantizes x to int8 blocks once per call and does integer block dots.
+ */
+public final class Q8_0Matrix extends WeightMatrix {
+    static final int BLOCK_BYTES = 34;
+
+    private final int blocksPerRow;
+    private final boolean int8Activations;
+
+    Q8_0Matrix(MemorySegment data, int rows, int cols) {
+        this(data, rows, cols, QuantVectors.INT8_DEFAULT);
+    }
+
+    Q8_0Matrix(MemorySegment data, int rows, int cols, boolean int8Activations) {
+        super(data, rows, cols);
+        if (cols % QK != 0) {
+            throw new IllegalArgumentException("Q8_0 matrix cols=" + cols + " is not a multiple of the block size 32");
+        }
+        this.blocksPerRow = cols / QK;
+        this.int8Activations = int8Activations && QuantVectors.INT_OK;
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q8_0;
+    }
+
+    private long blockOffset(int row, int block) {
+        return ((long) row * blocksPerRow + block) * BLOCK_BYTES;
+    }
+
+    @Override
+    public float get(int row, int col) {
+        checkElement(row, col);
+        long off = blockOffset(row, col / QK);
+        return QuantVectors.half(data(), off) * data().get(ValueLayout.JAVA_BYTE, off + 2 + col % QK);
+    }
+
+    @Override
+    public float dotScalar(int row, float[] x, int xOffset) {
+        checkRowAndVector(row, x, xOffset);
+        MemorySegment seg = data();
+        float sum = 0f;
+        for (int b = 0; b < blocksPerRow; b++) {
+            long off = blockOffset(row, b);
+            int xo = xOffset + b * QK;
+            float s = 0f;
+            for (int j = 0; j < QK; j++) {
+                s += seg.get(ValueLayout.JAVA_BYTE, off + 2 + j) * x[xo + j];
+            }
+            sum += QuantVectors.half(seg, off) * s;
+        }
+        return sum;
+    }
+
+    @Override
+    public float dot(int row, float[] x, int xOffset) {
+        checkRowAndVector(row, x, xOffset);
+        if (!QuantVectors.FLOAT_OK) {
+            return dotScalar(row, x, xOffset);
+        }
+        return dotFloat(data(), blockOffset(row, 0), blocksPerRow, x, xOffset);
+    }
+
+    /** Weights widened to float in registers; two block accumulators (even/odd blocks) hide the FMA latency. */
+    static float dotFloat(MemorySegment seg, long base, int blocks, float[] x, int xOffset) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            long off = base + (long) b * BLOCK_BYTES;
+            acc0 = block(seg, off, x, xOffset + b * QK).fma(FloatVector.broadcast(F, QuantVectors.half(seg, off)), acc0);
+            long off1 = off + BLOCK_BYTES;
+            acc1 = block(seg, off1, x, xOffset + (b + 1) * QK).fma(FloatVector.broadcast(F, QuantVectors.half(seg, off1)), acc1);
+        }
+        if (b < blocks) {
+            long off = base + (long) b * BLOCK_BYTES;
+            acc0 = block(seg, off, x, xOffset + b * QK).fma(FloatVector.broadcast(F, QuantVectors.half(seg, off)), acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Σ q_j x_j of one block, lane-wise (not yet scaled by d). */
+    private static FloatVector block(MemorySegment seg, long off, float[] x, int xo) {
+        ByteVector q0 = ByteVector.fromMemorySegment(B16, seg, off + 2, LE);
+        ByteVector q1 = ByteVector.fromMemorySegment(B16, seg, off + 18, LE);
+        FloatVector s = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo));
+        for (int p = 1; p < PARTS; p++) {
+            s = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + p * L), s);
+        }
+        for (int p = 0; p < PARTS; p++) {
+            s = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p))
+                    .fma(FloatVector.fromArray(F, x, xo + 16 + p * L), s);
+        }
+        return s;
+    }
+
+    @Override
+    void dotRows(float[] x, int from, int to, float[] out) {
+        if (!int8Activations) {
+            super.dotRows(x, from, to, out);
+            return;
+        }
+        QuantVectors.Q8Activations a = QuantVectors.quantizeActivations(x, cols());
+        MemorySegment seg = data();
+        for (int r = from; r < to; r++) {
+            out[r] = dotInt8(seg, blockOffset(r, 0), blocksPerRow, a.q, a.d);
+        }
+    }
+
+    /** Integer block dots with int8 activations {@code xq} (widened to shorts) and their block scales {@code xd}. */
+    static float dotInt8(MemorySegment seg, long base, int blocks, short[] xq, float[] xd) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long off = base + (long) b * BLOCK_BYTES;
+            int xo = b * QK;
+            IntVector s = IntVector.zero(I);
+            for (int c = 0; c < QK; c += 2 * L) {
+                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BS, seg, off + 2 + c, LE)
+                        .convertShape(VectorOperators.B2S, S, 0);
+                s = s.add(QuantVectors.pairSum(w.mul(ShortVector.fromArray(S, xq, xo + c))));
+            }
+            FloatVector sf = (FloatVector) s.convert(VectorOperators.I2F, 0);
+            float scale = QuantVectors.half(seg, off) * xd[b];
+            if ((b & 1) == 0) {
+                acc0 = sf.fma(FloatVector.broadcast(F, scale), acc0);
+            } else {
+                acc1 = sf.fma(FloatVector.broadcast(F, scale), acc1);
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void copyRow(int row, float[] dst, int dstOffset) {
+        checkRowAndVector(row, dst, dstOffset);
+        MemorySegment seg = data();
+        for (int b = 0; b < blocksPerRow; b++) {
+            long off = blockOffset(row, b);
+            float d = QuantVectors.half(seg, off);
+            int o = dstOffset + b * QK;
+            for (int j = 0; j < QK; j++) {
+                dst[o + j] = d * seg.get(ValueLayout.JAVA_BYTE, off + 2 + j);
+            }
+        }
+    }
+}
