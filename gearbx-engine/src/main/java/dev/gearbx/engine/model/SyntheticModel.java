@@ -21,7 +21,7 @@ public final class SyntheticModel {
     /**
      * Writes the model.
      *
-     * @param type type of the matrices (F32, F16, BF16, Q8_0 or Q4_0; quantized types are made from random floats by
+     * @param type type of the matrices (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K; quantized types are made from random floats by
      *     {@link Quantization#quantize}); norms are F32
      * @throws IllegalArgumentException if {@code type} cannot be written or the model's row lengths (dim, ffnDim,
      *     heads * headDim) are not a multiple of its block size

@@ -36,8 +36,7 @@ public final class Quantization {
     /** Whether {@link #quantize} can write {@code type}. */
     public static boolean canQuantize(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0 -> true;
-            // K-quants (Q4_K, Q5_K, Q6_K): the lead adds them here.
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -56,7 +55,7 @@ public final class Quantization {
         Objects.requireNonNull(dst, "dst");
         if (!canQuantize(type)) {
             throw new IllegalArgumentException("cannot encode floats as " + type
-                    + "; supported: F32, F16, BF16, Q8_0, Q4_0");
+                    + "; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K");
         }
         Objects.checkFromIndexSize(srcOffset, count, src.length);
         if (count % type.blockSize() != 0) {
@@ -82,7 +81,7 @@ public final class Quantization {
             }
             case Q8_0 -> quantizeQ8_0(src, srcOffset, count, dst);
             case Q4_0 -> quantizeQ4_0(src, srcOffset, count, dst);
-            // K-quants: the lead wires KQuants here.
+            case Q4_K, Q5_K, Q6_K -> KQuants.quantize(type, src, srcOffset, count, dst);
             default -> throw new AssertionError(type);
         }
     }

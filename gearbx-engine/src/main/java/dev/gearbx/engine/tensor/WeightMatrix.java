@@ -25,7 +25,7 @@ public abstract class WeightMatrix {
     /**
      * Wraps {@code data} (no copy) as a {@code rows x cols} matrix of {@code type}.
      *
-     * @throws IllegalArgumentException if the type is not one of F32, F16, BF16, Q8_0, Q4_0, a dimension is not
+     * @throws IllegalArgumentException if the type is not one of F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, a dimension is not
      *     positive, {@code cols} is not a multiple of the type's block size (naming {@code cols}), or
      *     {@code data.byteSize()} is not {@code type.byteSize((long) rows * cols)}
      */
@@ -33,10 +33,9 @@ public abstract class WeightMatrix {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(data, "data");
         switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0 -> { }
-            // K-quants (Q4_K, Q5_K, Q6_K): the lead adds them here and in the switch below.
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K -> { }
             default -> throw new IllegalArgumentException(
-                    "unsupported weight type " + type + " (supported: F32, F16, BF16, Q8_0, Q4_0)");
+                    "unsupported weight type " + type + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
         }
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException("matrix dimensions must be positive, got rows=" + rows + " cols=" + cols);
@@ -56,7 +55,7 @@ public abstract class WeightMatrix {
             case BF16 -> new BF16Matrix(data, rows, cols);
             case Q8_0 -> new Q8_0Matrix(data, rows, cols);
             case Q4_0 -> new Q4_0Matrix(data, rows, cols);
-            // K-quants: wired here by the lead.
+            case Q4_K, Q5_K, Q6_K -> KQuants.kQuant(type, data, rows, cols);
             default -> throw new AssertionError(type);
         };
     }

@@ -48,6 +48,30 @@ class QuantizedModelTest {
         }
     }
 
+    @Test
+    void syntheticKQuantModelsLoadAndTrackTheirFloatTwin() {
+        ModelShape k = new ModelShape("k", 256, 1, 4, 2, 512, 300, 64);
+        Path f32 = dir.resolve("kf32.gguf");
+        SyntheticModel.write(f32, k, GgmlType.F32, 9, 0.2f);
+        float[] ref = lastLogits(f32);
+        double previous = 1;
+        for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+            Path p = dir.resolve(type + ".gguf");
+            SyntheticModel.write(p, k, type, 9, 0.2f);
+            float[] logits = lastLogits(p);
+            double num = 0;
+            double den = 0;
+            for (int i = 0; i < ref.length; i++) {
+                num += (logits[i] - ref[i]) * (double) (logits[i] - ref[i]);
+                den += ref[i] * (double) ref[i];
+            }
+            double rel = Math.sqrt(num / den);
+            // more bits, closer to the float twin
+            assertTrue(rel < previous, type + " relative logit error " + rel + " not below " + previous);
+            previous = rel;
+        }
+    }
+
     private static float[] lastLogits(Path p) {
         try (LlamaModel m = LlamaModel.load(p)) {
             LlamaState s = m.newState(8);

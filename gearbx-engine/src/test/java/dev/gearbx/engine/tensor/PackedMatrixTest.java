@@ -47,7 +47,9 @@ class PackedMatrixTest {
                         float[] out = new float[rows];
                         Kernels.vector().matvec(m, x, out);
                         for (int r = 0; r < rows; r++) {
-                            assertEquals(m.dot(r, x, 0), out[r], 0f, m + " matvec row " + r);
+                            // interpreted and compiled vector code may add lanes in another order: last-bit tolerance
+                            float d = m.dot(r, x, 0);
+                            assertEquals(d, out[r], 1e-5f * (1 + Math.abs(d)), m + " matvec row " + r);
                         }
                     }
                 }
