@@ -216,33 +216,45 @@ public final class NestedInt8Storage {
 
         static float dot(MemorySegment seg, long scaleOff, long hBase, long rBase, int groups, int g0, float[] x,
                 int xo) {
+            // Flat loop folding every 32 weights with its group's scale (see PackedInt4Matrix.dot).
+            int cols = groups * g0;
+            int shift = Integer.numberOfTrailingZeros(g0);
             FloatVector acc0 = FloatVector.zero(F);
             FloatVector acc1 = FloatVector.zero(F);
             int c = 0;
-            for (int g = 0; g < groups; g++) {
-                FloatVector ga = FloatVector.zero(F);
-                FloatVector gb = FloatVector.zero(F);
-                for (int end = c + g0; c < end; c += 32) {
-                    long off = c >>> 1;
-                    for (int sub = 0; sub < 16; sub += L) {
-                        IntVector h = PackedVectors.bytes(seg, hBase + off + sub);
-                        IntVector r = PackedVectors.bytes(seg, rBase + off + sub);
-                        // low nibbles: 16 * signed(h & 15) + signed(r & 15); high nibbles: (h & -16) + (r >> 4)
-                        IntVector q0 = h.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 24)
-                                .add(r.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28));
-                        IntVector q1 = h.and(-16).add(r.lanewise(VectorOperators.ASHR, 4));
-                        ga = PackedVectors.toFloat(q0).fma(FloatVector.fromArray(F, x, xo + c + sub), ga);
-                        gb = PackedVectors.toFloat(q1).fma(FloatVector.fromArray(F, x, xo + c + 16 + sub), gb);
-                    }
+            for (; c + 64 <= cols; c += 64) {
+                long off = c >>> 1;
+                FloatVector pa = FloatVector.zero(F);
+                FloatVector pb = FloatVector.zero(F);
+                for (int sub = 0; sub < 16; sub += L) {
+                    int xc = xo + c + sub;
+                    pa = block(seg, hBase + off + sub, rBase + off + sub, x, xc, pa);
+                    pb = block(seg, hBase + off + 16 + sub, rBase + off + 16 + sub, x, xc + 32, pb);
                 }
-                FloatVector s = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, scaleOff + 2L * g)));
-                if ((g & 1) == 0) {
-                    acc0 = ga.add(gb).fma(s, acc0);
-                } else {
-                    acc1 = ga.add(gb).fma(s, acc1);
+                acc0 = pa.fma(PackedInt4Matrix.scale(seg, scaleOff, c >>> shift), acc0);
+                acc1 = pb.fma(PackedInt4Matrix.scale(seg, scaleOff, (c + 32) >>> shift), acc1);
+            }
+            if (c < cols) {
+                long off = c >>> 1;
+                FloatVector pa = FloatVector.zero(F);
+                for (int sub = 0; sub < 16; sub += L) {
+                    pa = block(seg, hBase + off + sub, rBase + off + sub, x, xo + c + sub, pa);
                 }
+                acc0 = pa.fma(PackedInt4Matrix.scale(seg, scaleOff, c >>> shift), acc0);
             }
             return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        }
+
+        /** Adds the L lanes of one 32-weight block half: weights xc.. (low nibbles) and xc + 16.. (high). */
+        private static FloatVector block(MemorySegment seg, long hOff, long rOff, float[] x, int xc, FloatVector p) {
+            IntVector h = PackedVectors.bytes(seg, hOff);
+            IntVector r = PackedVectors.bytes(seg, rOff);
+            // low nibbles: 16 * signed(h & 15) + signed(r & 15); high nibbles: (h & -16) + (r >> 4)
+            IntVector q0 = h.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 24)
+                    .add(r.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28));
+            IntVector q1 = h.and(-16).add(r.lanewise(VectorOperators.ASHR, 4));
+            p = PackedVectors.toFloat(q0).fma(FloatVector.fromArray(F, x, xc), p);
+            return PackedVectors.toFloat(q1).fma(FloatVector.fromArray(F, x, xc + 16), p);
         }
     }
 }

@@ -44,30 +44,52 @@ public final class PackedInt4Matrix extends PackedMatrix {
      * LOW view, which multiplies the result by 16.
      */
     static float dot(MemorySegment seg, long scaleOff, long base, int groups, int g0, float[] x, int xo) {
+        // One flat loop over 32-weight blocks (two per iteration), each folded with its group's scale: a nested
+        // group/block loop measured ~1.5x slower at G=32 (C2 schedules the short inner loop badly).
+        int cols = groups * g0;
+        int shift = Integer.numberOfTrailingZeros(g0);
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         int c = 0;
-        for (int g = 0; g < groups; g++) {
-            FloatVector ga = FloatVector.zero(F);
-            FloatVector gb = FloatVector.zero(F);
-            for (int end = c + g0; c < end; c += 32) {
-                long off = base + (c >>> 1);
-                for (int sub = 0; sub < 16; sub += L) {
-                    IntVector v = PackedVectors.bytes(seg, off + sub);
-                    FloatVector w0 = PackedVectors.toFloat(
-                            v.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28));
-                    FloatVector w1 = PackedVectors.toFloat(v.lanewise(VectorOperators.ASHR, 4));
-                    ga = w0.fma(FloatVector.fromArray(F, x, xo + c + sub), ga);
-                    gb = w1.fma(FloatVector.fromArray(F, x, xo + c + 16 + sub), gb);
-                }
+        for (; c + 64 <= cols; c += 64) {
+            long off = base + (c >>> 1);
+            FloatVector pa = FloatVector.zero(F);
+            FloatVector pb = FloatVector.zero(F);
+            for (int sub = 0; sub < 16; sub += L) {
+                IntVector v = PackedVectors.bytes(seg, off + sub);
+                IntVector u = PackedVectors.bytes(seg, off + 16 + sub);
+                int xc = xo + c + sub;
+                pa = lowNibbles(v).fma(FloatVector.fromArray(F, x, xc), pa);
+                pa = highNibbles(v).fma(FloatVector.fromArray(F, x, xc + 16), pa);
+                pb = lowNibbles(u).fma(FloatVector.fromArray(F, x, xc + 32), pb);
+                pb = highNibbles(u).fma(FloatVector.fromArray(F, x, xc + 48), pb);
             }
-            FloatVector s = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, scaleOff + 2L * g)));
-            if ((g & 1) == 0) {
-                acc0 = ga.add(gb).fma(s, acc0);
-            } else {
-                acc1 = ga.add(gb).fma(s, acc1);
+            acc0 = pa.fma(scale(seg, scaleOff, c >>> shift), acc0);
+            acc1 = pb.fma(scale(seg, scaleOff, (c + 32) >>> shift), acc1);
+        }
+        if (c < cols) {
+            long off = base + (c >>> 1);
+            FloatVector pa = FloatVector.zero(F);
+            for (int sub = 0; sub < 16; sub += L) {
+                IntVector v = PackedVectors.bytes(seg, off + sub);
+                int xc = xo + c + sub;
+                pa = lowNibbles(v).fma(FloatVector.fromArray(F, x, xc), pa);
+                pa = highNibbles(v).fma(FloatVector.fromArray(F, x, xc + 16), pa);
             }
+            acc0 = pa.fma(scale(seg, scaleOff, c >>> shift), acc0);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    static FloatVector lowNibbles(IntVector v) {
+        return PackedVectors.toFloat(v.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28));
+    }
+
+    static FloatVector highNibbles(IntVector v) {
+        return PackedVectors.toFloat(v.lanewise(VectorOperators.ASHR, 4));
+    }
+
+    static FloatVector scale(MemorySegment seg, long scaleOff, int g) {
+        return FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, scaleOff + 2L * g)));
     }
 }

@@ -49,11 +49,27 @@ public final class PackedInt6Matrix extends PackedMatrix {
         return dot(data(), (long) row * groups() * 2, codesOffset + row * rowBytes, cols(), groupSize(), x, xOffset);
     }
 
-    private static FloatVector field(IntVector nib, int nibShift, IntVector top, int topShl) {
-        IntVector low = nib.lanewise(VectorOperators.LSHR, nibShift).and(0xF);
-        // top field at bits 31..30 after the left shift; arithmetic >> 26 gives 16 * signed top (+ lower bits)
-        IntVector hi = top.lanewise(VectorOperators.LSHL, topShl).lanewise(VectorOperators.ASHR, 26).and(-16);
-        return PackedVectors.toFloat(hi.or(low));
+    // code = 16 * signed top + unsigned low nibble; each top field is moved to bits 31..30, then an arithmetic
+    // shift by 26 and a mask give 16 * signed top. Written per field with constant shifts (a shared helper with
+    // shift arguments measured several times slower).
+    private static FloatVector f0(IntVector nib, IntVector top) {
+        return PackedVectors.toFloat(top.lanewise(VectorOperators.LSHL, 30).lanewise(VectorOperators.ASHR, 26)
+                .or(nib.and(0xF)));
+    }
+
+    private static FloatVector f1(IntVector nib, IntVector top) {
+        return PackedVectors.toFloat(top.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 26)
+                .and(-16).or(nib.lanewise(VectorOperators.LSHR, 4).and(0xF)));
+    }
+
+    private static FloatVector f2(IntVector nib, IntVector top) {
+        return PackedVectors.toFloat(top.lanewise(VectorOperators.LSHL, 26).lanewise(VectorOperators.ASHR, 26)
+                .and(-16).or(nib.and(0xF)));
+    }
+
+    private static FloatVector f3(IntVector nib, IntVector top) {
+        return PackedVectors.toFloat(top.lanewise(VectorOperators.ASHR, 2).and(-16)
+                .or(nib.lanewise(VectorOperators.LSHR, 4).and(0xF)));
     }
 
     /** Folds every 32 weights (a 64-block may span two groups of 32); the last block may be a half block. */
@@ -63,28 +79,36 @@ public final class PackedInt6Matrix extends PackedMatrix {
         int shift = Integer.numberOfTrailingZeros(g0);
         long topBase = base + cols / 2;
         int c = 0;
-        for (; c < cols; c += 64) {
-            boolean half = c + 64 > cols;
+        int full = cols & ~63;
+        for (; c < full; c += 64) {
             FloatVector pa = FloatVector.zero(F);
             FloatVector pb = FloatVector.zero(F);
             for (int sub = 0; sub < 16; sub += L) {
                 IntVector t = PackedVectors.bytes(seg, topBase + (c >>> 2) + sub);
                 IntVector n0 = PackedVectors.bytes(seg, base + (c >>> 1) + sub);
+                IntVector n1 = PackedVectors.bytes(seg, base + (c >>> 1) + 16 + sub);
                 int xc = xo + c + sub;
-                pa = field(n0, 0, t, 30).fma(FloatVector.fromArray(F, x, xc), pa);
-                pa = field(n0, 4, t, 28).fma(FloatVector.fromArray(F, x, xc + 16), pa);
-                if (!half) {
-                    IntVector n1 = PackedVectors.bytes(seg, base + (c >>> 1) + 16 + sub);
-                    pb = field(n1, 0, t, 26).fma(FloatVector.fromArray(F, x, xc + 32), pb);
-                    pb = field(n1, 4, t, 24).fma(FloatVector.fromArray(F, x, xc + 48), pb);
-                }
+                pa = f0(n0, t).fma(FloatVector.fromArray(F, x, xc), pa);
+                pa = f1(n0, t).fma(FloatVector.fromArray(F, x, xc + 16), pa);
+                pb = f2(n1, t).fma(FloatVector.fromArray(F, x, xc + 32), pb);
+                pb = f3(n1, t).fma(FloatVector.fromArray(F, x, xc + 48), pb);
+            }
+            float sa = Float.float16ToFloat(seg.get(LE_SHORT, scaleOff + 2L * (c >>> shift)));
+            float sb = Float.float16ToFloat(seg.get(LE_SHORT, scaleOff + 2L * ((c + 32) >>> shift)));
+            acc0 = pa.fma(FloatVector.broadcast(F, sa), acc0);
+            acc1 = pb.fma(FloatVector.broadcast(F, sb), acc1);
+        }
+        if (c < cols) { // half block: fields 0 and 1 only
+            FloatVector pa = FloatVector.zero(F);
+            for (int sub = 0; sub < 16; sub += L) {
+                IntVector t = PackedVectors.bytes(seg, topBase + (c >>> 2) + sub);
+                IntVector n0 = PackedVectors.bytes(seg, base + (c >>> 1) + sub);
+                int xc = xo + c + sub;
+                pa = f0(n0, t).fma(FloatVector.fromArray(F, x, xc), pa);
+                pa = f1(n0, t).fma(FloatVector.fromArray(F, x, xc + 16), pa);
             }
             float sa = Float.float16ToFloat(seg.get(LE_SHORT, scaleOff + 2L * (c >>> shift)));
             acc0 = pa.fma(FloatVector.broadcast(F, sa), acc0);
-            if (!half) {
-                float sb = Float.float16ToFloat(seg.get(LE_SHORT, scaleOff + 2L * ((c + 32) >>> shift)));
-                acc1 = pb.fma(FloatVector.broadcast(F, sb), acc1);
-            }
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }

@@ -37,24 +37,31 @@ public final class PackedInt8Matrix extends PackedMatrix {
     }
 
     static float dot(MemorySegment seg, long scaleOff, long base, int groups, int g0, float[] x, int xo) {
+        // Flat loop folding every 32 weights with its group's scale (see PackedInt4Matrix.dot).
+        int cols = groups * g0;
+        int shift = Integer.numberOfTrailingZeros(g0);
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         int c = 0;
-        for (int g = 0; g < groups; g++) {
-            FloatVector ga = FloatVector.zero(F);
-            FloatVector gb = FloatVector.zero(F);
-            for (int end = c + g0; c < end; c += 2 * L) {
-                FloatVector w0 = PackedVectors.toFloat(PackedVectors.bytes(seg, base + c));
-                FloatVector w1 = PackedVectors.toFloat(PackedVectors.bytes(seg, base + c + L));
-                ga = w0.fma(FloatVector.fromArray(F, x, xo + c), ga);
-                gb = w1.fma(FloatVector.fromArray(F, x, xo + c + L), gb);
+        for (; c + 64 <= cols; c += 64) {
+            FloatVector pa = FloatVector.zero(F);
+            FloatVector pb = FloatVector.zero(F);
+            for (int sub = 0; sub < 32; sub += L) {
+                pa = PackedVectors.toFloat(PackedVectors.bytes(seg, base + c + sub))
+                        .fma(FloatVector.fromArray(F, x, xo + c + sub), pa);
+                pb = PackedVectors.toFloat(PackedVectors.bytes(seg, base + c + 32 + sub))
+                        .fma(FloatVector.fromArray(F, x, xo + c + 32 + sub), pb);
             }
-            FloatVector s = FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, scaleOff + 2L * g)));
-            if ((g & 1) == 0) {
-                acc0 = ga.add(gb).fma(s, acc0);
-            } else {
-                acc1 = ga.add(gb).fma(s, acc1);
+            acc0 = pa.fma(PackedInt4Matrix.scale(seg, scaleOff, c >>> shift), acc0);
+            acc1 = pb.fma(PackedInt4Matrix.scale(seg, scaleOff, (c + 32) >>> shift), acc1);
+        }
+        if (c < cols) {
+            FloatVector pa = FloatVector.zero(F);
+            for (int sub = 0; sub < 32; sub += L) {
+                pa = PackedVectors.toFloat(PackedVectors.bytes(seg, base + c + sub))
+                        .fma(FloatVector.fromArray(F, x, xo + c + sub), pa);
             }
+            acc0 = pa.fma(PackedInt4Matrix.scale(seg, scaleOff, c >>> shift), acc0);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
