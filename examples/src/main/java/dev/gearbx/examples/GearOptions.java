@@ -29,8 +29,8 @@ final class GearOptions {
             description = "Format of the MID gear: NESTED_MID, INT8, INT6 (default: ${DEFAULT-VALUE}).")
     GearFormat midFormat = GearFormat.NESTED_MID;
 
-    @Option(names = "--group-size", defaultValue = "64", description = "Weights per quantization scale: 32, 64, 128 (default: ${DEFAULT-VALUE}).")
-    int groupSize = 64;
+    @Option(names = "--group-size", defaultValue = "32", description = "Weights per quantization scale: 32, 64, 128 (default: ${DEFAULT-VALUE}).")
+    int groupSize = 32;
 
     @Option(names = "--thresholds", split = ",", description = "Entropy thresholds in bits, LOW,HIGH (default: the model family's preset).")
     @Nullable List<Float> thresholds;

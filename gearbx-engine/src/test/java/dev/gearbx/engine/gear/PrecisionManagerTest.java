@@ -41,7 +41,7 @@ class PrecisionManagerTest {
         GearConfig all = GearConfig.builder().scope(ManagedScope.ALL).eager(true).build();
         try (LlamaModel m = LlamaModel.load(TestModels.stories260K(), Kernels.preferred(), all)) {
             MemoryReport r = m.memory();
-            // ffn_down rows hold 172 weights, not a whole number of groups of 64: it stays F32
+            // ffn_down rows hold 172 weights, not a whole number of groups: it stays F32
             assertEquals(5 * 6, m.precision().managedCount());
             long managedF32 = 0;
             for (LlamaWeights.Layer l : m.weights().layers()) {
@@ -50,9 +50,10 @@ class PrecisionManagerTest {
                 }
             }
             long high = r.bytesReadPerToken().get(Gear.HIGH);
-            // group 64 with a 2-byte scale: LOW 0.5 + 2/64 bytes per weight, MID 1 + 2/64, HIGH (F32) 4
-            assertEquals(high - managedF32 + managedF32 / 4.0 * (0.5 + 2.0 / 64), r.bytesReadPerToken().get(Gear.LOW), 1);
-            assertEquals(high - managedF32 + managedF32 / 4.0 * (1.0 + 2.0 / 64), r.bytesReadPerToken().get(Gear.MID), 1);
+            // a 2-byte scale per group of G: LOW 0.5 + 2/G bytes per weight, MID 1 + 2/G, HIGH (F32) 4
+            double g = all.groupSize();
+            assertEquals(high - managedF32 + managedF32 / 4.0 * (0.5 + 2.0 / g), r.bytesReadPerToken().get(Gear.LOW), 1);
+            assertEquals(high - managedF32 + managedF32 / 4.0 * (1.0 + 2.0 / g), r.bytesReadPerToken().get(Gear.MID), 1);
         }
     }
 
