@@ -132,37 +132,36 @@ public final class Q4KMatrix extends WeightMatrix {
             accm = s.fma(FloatVector.fromArray(VF, xr, xo + QK), accm);
 
             IntVector v = IntVector.fromMemorySegment(VI, seg, off + 16, LE);
-            FloatVector e = ((FloatVector) v.and(0xf).convertShape(VectorOperators.I2F, VF, 0))
-                    .mul(FloatVector.fromArray(VF, xr, xo));
-            FloatVector o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xf)
+            FloatVector e = ((FloatVector) v.and(0xf)
+                    .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 0));
+            FloatVector o = ((FloatVector) v.and(0xf0)
                     .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 16));
-            e = ((FloatVector) v.lanewise(VectorOperators.LSHR, 8).and(0xf)
+            e = ((FloatVector) v.and(0xf00)
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 32), e);
-            o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 12).and(0xf)
+            o = ((FloatVector) v.and(0xf000)
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 48), o);
-            e = ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(0xf)
+            e = ((FloatVector) v.and(0xf0000)
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 64), e);
-            o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 20).and(0xf)
+            o = ((FloatVector) v.and(0xf00000)
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 80), o);
-            e = ((FloatVector) v.lanewise(VectorOperators.LSHR, 24).and(0xf)
+            e = ((FloatVector) v.and(0xf000000)
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 96), e);
             o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28)
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 112), o);
-
             IntVector w = IntVector.fromMemorySegment(VI, seg, off + 80, LE);
-            FloatVector e1 = ((FloatVector) w.and(0xf).convertShape(VectorOperators.I2F, VF, 0))
-                    .mul(FloatVector.fromArray(VF, xr, xo + 128));
-            FloatVector o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 4).and(0xf)
+            FloatVector e1 = ((FloatVector) w.and(0xf)
+                    .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 128));
+            FloatVector o1 = ((FloatVector) w.and(0xf0)
                     .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 144));
-            e1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 8).and(0xf)
+            e1 = ((FloatVector) w.and(0xf00)
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 160), e1);
-            o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 12).and(0xf)
+            o1 = ((FloatVector) w.and(0xf000)
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 176), o1);
-            e1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 16).and(0xf)
+            e1 = ((FloatVector) w.and(0xf0000)
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 192), e1);
-            o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 20).and(0xf)
+            o1 = ((FloatVector) w.and(0xf00000)
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 208), o1);
-            e1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 24).and(0xf)
+            e1 = ((FloatVector) w.and(0xf000000)
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 224), e1);
             o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 28)
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 240), o1);

@@ -123,39 +123,44 @@ public final class Q5KMatrix extends WeightMatrix {
             IntVector h = IntVector.fromMemorySegment(VI, seg, off + 16, LE).rearrange(KQuants.DUP0)
                     .lanewise(VectorOperators.LSHR, KQuants.HI_SHIFT);
             IntVector v = IntVector.fromMemorySegment(VI, seg, off + 48, LE);
-            FloatVector e = ((FloatVector) v.and(0xf).or(h.lanewise(VectorOperators.LSHL, 4).and(0x10))
+            IntVector he = h.lanewise(VectorOperators.LSHL, 4);
+            IntVector ho = h.lanewise(VectorOperators.LSHL, 7);
+            FloatVector e = ((FloatVector) v.and(0xf).or(he.and(0x10))
                     .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 0));
-            FloatVector o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xf).or(h.lanewise(VectorOperators.LSHL, 3).and(0x10))
+            FloatVector o = ((FloatVector) v.and(0xf0).or(ho.and(0x100))
                     .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 16));
-            e = ((FloatVector) v.lanewise(VectorOperators.LSHR, 8).and(0xf).or(h.lanewise(VectorOperators.LSHR, 4).and(0x10))
+            e = ((FloatVector) v.and(0xf00).or(he.and(0x1000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 32), e);
-            o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 12).and(0xf).or(h.lanewise(VectorOperators.LSHR, 5).and(0x10))
+            o = ((FloatVector) v.and(0xf000).or(ho.and(0x10000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 48), o);
-            e = ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(0xf).or(h.lanewise(VectorOperators.LSHR, 12).and(0x10))
+            e = ((FloatVector) v.and(0xf0000).or(he.and(0x100000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 64), e);
-            o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 20).and(0xf).or(h.lanewise(VectorOperators.LSHR, 13).and(0x10))
+            o = ((FloatVector) v.and(0xf00000).or(ho.and(0x1000000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 80), o);
-            e = ((FloatVector) v.lanewise(VectorOperators.LSHR, 24).and(0xf).or(h.lanewise(VectorOperators.LSHR, 20).and(0x10))
+            e = ((FloatVector) v.and(0xf000000).or(he.and(0x10000000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 96), e);
             o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).or(h.lanewise(VectorOperators.LSHR, 21).and(0x10))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 112), o);
             IntVector w = IntVector.fromMemorySegment(VI, seg, off + 112, LE);
-            FloatVector e1 = ((FloatVector) w.and(0xf).or(h.and(0x10))
+            he = h;
+            ho = h.lanewise(VectorOperators.LSHL, 3);
+            FloatVector e1 = ((FloatVector) w.and(0xf).or(he.and(0x10))
                     .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 128));
-            FloatVector o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 4).and(0xf).or(h.lanewise(VectorOperators.LSHR, 1).and(0x10))
+            FloatVector o1 = ((FloatVector) w.and(0xf0).or(ho.and(0x100))
                     .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 144));
-            e1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 8).and(0xf).or(h.lanewise(VectorOperators.LSHR, 8).and(0x10))
+            e1 = ((FloatVector) w.and(0xf00).or(he.and(0x1000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 160), e1);
-            o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 12).and(0xf).or(h.lanewise(VectorOperators.LSHR, 9).and(0x10))
+            o1 = ((FloatVector) w.and(0xf000).or(ho.and(0x10000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 176), o1);
-            e1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 16).and(0xf).or(h.lanewise(VectorOperators.LSHR, 16).and(0x10))
+            e1 = ((FloatVector) w.and(0xf0000).or(he.and(0x100000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 192), e1);
-            o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 20).and(0xf).or(h.lanewise(VectorOperators.LSHR, 17).and(0x10))
+            o1 = ((FloatVector) w.and(0xf00000).or(ho.and(0x1000000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 208), o1);
-            e1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 24).and(0xf).or(h.lanewise(VectorOperators.LSHR, 24).and(0x10))
+            e1 = ((FloatVector) w.and(0xf000000).or(he.and(0x10000000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 224), e1);
             o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 28).or(h.lanewise(VectorOperators.LSHR, 25).and(0x10))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 240), o1);
+
             acc = e.fma(s.rearrange(KQuants.SE0), acc);
             acc = o.fma(s.rearrange(KQuants.SO0), acc);
             acc = e1.fma(s.rearrange(KQuants.SE1), acc);

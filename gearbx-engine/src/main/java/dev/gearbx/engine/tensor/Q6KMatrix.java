@@ -121,40 +121,43 @@ public final class Q6KMatrix extends WeightMatrix {
             IntVector qh = IntVector.fromMemorySegment(VI, seg, off + 128, LE);
             IntVector v = IntVector.fromMemorySegment(VI, seg, off + 0, LE);
             IntVector h0 = qh.rearrange(KQuants.DUP0).lanewise(VectorOperators.LSHR, KQuants.HI_SHIFT);
-            FloatVector e = ((FloatVector) v.and(0xf).or(h0.lanewise(VectorOperators.LSHL, 4).and(0x30))
+            IntVector g0 = h0.lanewise(VectorOperators.LSHL, 4);
+            FloatVector e = ((FloatVector) v.and(0xf).or(g0.and(0x30))
                     .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 0));
-            FloatVector o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xf).or(h0.and(0x30))
+            FloatVector o = ((FloatVector) v.and(0xf0).or(g0.and(0x300))
                     .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 16));
-            e = ((FloatVector) v.lanewise(VectorOperators.LSHR, 8).and(0xf).or(h0.lanewise(VectorOperators.LSHR, 4).and(0x30))
+            e = ((FloatVector) v.and(0xf00).or(g0.and(0x3000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 32), e);
-            o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 12).and(0xf).or(h0.lanewise(VectorOperators.LSHR, 8).and(0x30))
+            o = ((FloatVector) v.and(0xf000).or(g0.and(0x30000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 48), o);
-            e = ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(0xf).or(h0.lanewise(VectorOperators.LSHR, 12).and(0x30))
+            e = ((FloatVector) v.and(0xf0000).or(g0.and(0x300000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 64), e);
-            o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 20).and(0xf).or(h0.lanewise(VectorOperators.LSHR, 16).and(0x30))
+            o = ((FloatVector) v.and(0xf00000).or(g0.and(0x3000000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 80), o);
-            e = ((FloatVector) v.lanewise(VectorOperators.LSHR, 24).and(0xf).or(h0.lanewise(VectorOperators.LSHR, 20).and(0x30))
+            e = ((FloatVector) v.and(0xf000000).or(g0.and(0x30000000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 96), e);
             o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).or(h0.lanewise(VectorOperators.LSHR, 24).and(0x30))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 112), o);
             IntVector w = IntVector.fromMemorySegment(VI, seg, off + 64, LE);
             IntVector h1 = qh.rearrange(KQuants.DUP1).lanewise(VectorOperators.LSHR, KQuants.HI_SHIFT);
-            FloatVector e1 = ((FloatVector) w.and(0xf).or(h1.lanewise(VectorOperators.LSHL, 4).and(0x30))
+            IntVector g1 = h1.lanewise(VectorOperators.LSHL, 4);
+            FloatVector e1 = ((FloatVector) w.and(0xf).or(g1.and(0x30))
                     .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 128));
-            FloatVector o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 4).and(0xf).or(h1.and(0x30))
+            FloatVector o1 = ((FloatVector) w.and(0xf0).or(g1.and(0x300))
                     .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 144));
-            e1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 8).and(0xf).or(h1.lanewise(VectorOperators.LSHR, 4).and(0x30))
+            e1 = ((FloatVector) w.and(0xf00).or(g1.and(0x3000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 160), e1);
-            o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 12).and(0xf).or(h1.lanewise(VectorOperators.LSHR, 8).and(0x30))
+            o1 = ((FloatVector) w.and(0xf000).or(g1.and(0x30000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 176), o1);
-            e1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 16).and(0xf).or(h1.lanewise(VectorOperators.LSHR, 12).and(0x30))
+            e1 = ((FloatVector) w.and(0xf0000).or(g1.and(0x300000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 192), e1);
-            o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 20).and(0xf).or(h1.lanewise(VectorOperators.LSHR, 16).and(0x30))
+            o1 = ((FloatVector) w.and(0xf00000).or(g1.and(0x3000000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 208), o1);
-            e1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 24).and(0xf).or(h1.lanewise(VectorOperators.LSHR, 20).and(0x30))
+            e1 = ((FloatVector) w.and(0xf000000).or(g1.and(0x30000000))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 224), e1);
             o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 28).or(h1.lanewise(VectorOperators.LSHR, 24).and(0x30))
                     .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 240), o1);
+
             acc = e.fma(s.rearrange(KQuants.S6_0), acc);
             acc = o.fma(s.rearrange(KQuants.S6_1), acc);
             acc = e1.fma(s.rearrange(KQuants.S6_2), acc);
