@@ -8,7 +8,10 @@ import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -462,10 +465,127 @@ public final class KQuants {
         return err;
     }
 
+    // ---------------------------------------------------------------------------------------------------------
+    // 512-bit kernels (AVX-512): weights are read as 16 int lanes of 4 bytes; nibbles and bit fields come out with
+    // constant shifts and masks, so lane i of nibble k of a 64-byte chunk is a fixed element of the block. x is
+    // permuted once per dotRows call into that lane order ("arranged x", XSTRIDE floats per super-block: 256
+    // permuted elements, then 16 per-sub-block sums of x for the min / offset term).
+
+    /** Whether the 512-bit kernels are usable: the preferred float shape is 512 bits. */
+    static final boolean V512 = FloatVector.SPECIES_PREFERRED.vectorBitSize() == 512;
+    static final VectorSpecies<Float> VF = FloatVector.SPECIES_512;
+    static final VectorSpecies<Integer> VI = IntVector.SPECIES_512;
+    static final VectorSpecies<Byte> VB = ByteVector.SPECIES_128;
+    /** Arranged floats per super-block. */
+    static final int XSTRIDE = QK + 16;
+    /** Lanes 8..15. */
+    static final VectorMask<Float> HI8 = VectorMask.fromLong(VF, 0xff00L);
+
+    /** Q4_K / Q5_K: arranged slot {@code 128c + 16k + i} holds element {@code 64(2c + i/8) + 32(k%2) + 4(i%8) + k/2}. */
+    static final int[] PERM_Q45 = perm(false);
+    /** Q6_K: arranged slot {@code 128c + 16k + i} holds element {@code 128c + 32(2(k%2) + i/8) + 4(i%8) + k/2}. */
+    static final int[] PERM_Q6 = perm(true);
+
+    /**
+     * Arranged slot {@code 128c + 16k + i} is pre-scaled by {@code 2^-4k} (k < 7): the kernels then mask nibble k in
+     * place ({@code v & (15 << 4k)}, exactly {@code q * 2^4k} as a float) instead of shifting it down, which takes the
+     * shifts (port 0 only for 512-bit vectors on Intel) off the hot loop. Power-of-two scaling: products are exact.
+     */
+    static final float[] NIBBLE_SCALE = nibbleScale();
+
+    private static float[] nibbleScale() {
+        float[] s = new float[QK];
+        for (int t = 0; t < QK; t++) {
+            int k = (t >>> 4) & 7;
+            s[t] = k == 7 ? 1f : Math.scalb(1f, -4 * k);
+        }
+        return s;
+    }
+
+    private static int[] perm(boolean six) {
+        int[] p = new int[QK];
+        for (int c = 0; c < 2; c++) {
+            for (int k = 0; k < 8; k++) {
+                for (int i = 0; i < 16; i++) {
+                    p[128 * c + 16 * k + i] = six
+                            ? 128 * c + 32 * (2 * (k & 1) + (i >>> 3)) + 4 * (i & 7) + (k >>> 1)
+                            : 64 * (2 * c + (i >>> 3)) + 32 * (k & 1) + 4 * (i & 7) + (k >>> 1);
+                }
+            }
+        }
+        return p;
+    }
+
+    // Q4_K/Q5_K scale decoding in one int vector: the 16 header bytes (d, dmin, 12 scale bytes) sign-extended to
+    // 16 lanes, rearranged so that lanes 0-7 become the 6-bit scales and lanes 8-15 the 6-bit mins.
+    static final VectorShuffle<Integer> SC_P =
+            VectorShuffle.fromValues(VI, 4, 5, 6, 7, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    static final VectorShuffle<Integer> SC_Q =
+            VectorShuffle.fromValues(VI, 0, 0, 0, 0, 4, 5, 6, 7, 0, 0, 0, 0, 8, 9, 10, 11);
+    static final IntVector SC_SHIFT = IntVector.fromArray(VI, new int[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4}, 0);
+    static final IntVector SC_MASK =
+            IntVector.fromArray(VI, new int[] {63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15}, 0);
+    static final IntVector SC_TOP = IntVector.fromArray(VI,
+            new int[] {0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30, 0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30}, 0);
+    /** Per-lane scale vectors of the four nibble parities of a Q4_K/Q5_K block: lane i takes scale lane s(i). */
+    static final VectorShuffle<Float> SE0 = pairs(0, 2);
+    static final VectorShuffle<Float> SO0 = pairs(1, 3);
+    static final VectorShuffle<Float> SE1 = pairs(4, 6);
+    static final VectorShuffle<Float> SO1 = pairs(5, 7);
+    /** Int lanes 0-7 twice, 8-15 twice. */
+    static final VectorShuffle<Integer> DUP0 = VectorShuffle.fromOp(VI, i -> i & 7);
+    static final VectorShuffle<Integer> DUP1 = VectorShuffle.fromOp(VI, i -> 8 + (i & 7));
+    /** Shift right by 2 in lanes 8-15 (their bits sit two places higher in the high-bit planes). */
+    static final IntVector HI_SHIFT = IntVector.fromArray(VI, new int[] {0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2}, 0);
+    /** Q6_K: scale group lanes for the four (chunk, nibble parity) pairs: lane i takes 4q + i / 4. */
+    static final VectorShuffle<Float> S6_0 = VectorShuffle.fromOp(VF, i -> i >>> 2);
+    static final VectorShuffle<Float> S6_1 = VectorShuffle.fromOp(VF, i -> 4 + (i >>> 2));
+    static final VectorShuffle<Float> S6_2 = VectorShuffle.fromOp(VF, i -> 8 + (i >>> 2));
+    static final VectorShuffle<Float> S6_3 = VectorShuffle.fromOp(VF, i -> 12 + (i >>> 2));
+
+    private static VectorShuffle<Float> pairs(int lo, int hi) {
+        return VectorShuffle.fromOp(VF, i -> i < 8 ? lo : hi);
+    }
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * Arranges {@code x[xOffset .. xOffset + 256 blocks)} for the 512-bit kernels into a thread-local buffer: per
+     * block the permuted elements, then 16 sums. Q4_K/Q5_K ({@code six} false): lanes 0-7 zero, lane 8 + j the sum of
+     * sub-block j (32 elements). Q6_K: lane j is -32 times the sum of the 16 elements of scale group j.
+     */
+    static float[] arrange(float[] x, int xOffset, int blocks, boolean six) {
+        float[] xr = SCRATCH.get();
+        if (xr.length < blocks * XSTRIDE) {
+            xr = new float[blocks * XSTRIDE];
+            SCRATCH.set(xr);
+        }
+        int[] perm = six ? PERM_Q6 : PERM_Q45;
+        for (int b = 0; b < blocks; b++) {
+            int xo = xOffset + b * QK;
+            int ro = b * XSTRIDE;
+            for (int t = 0; t < QK; t++) { // a gather with an index map is not intrinsified here (JDK 25)
+                xr[ro + t] = x[xo + perm[t]] * NIBBLE_SCALE[t];
+            }
+            if (six) {
+                for (int j = 0; j < 16; j++) {
+                    xr[ro + QK + j] = -32f * FloatVector.fromArray(VF, x, xo + 16 * j).reduceLanes(VectorOperators.ADD);
+                }
+            } else {
+                for (int j = 0; j < 8; j++) {
+                    xr[ro + QK + j] = 0f;
+                    xr[ro + QK + 8 + j] = FloatVector.fromArray(VF, x, xo + 32 * j)
+                            .add(FloatVector.fromArray(VF, x, xo + 32 * j + 16)).reduceLanes(VectorOperators.ADD);
+                }
+            }
+        }
+        return xr;
+    }
+
     /** {@link #L} bytes at {@code off}, sign-extended to one int per lane (vector paths only). */
     static IntVector bytesToInts(MemorySegment seg, long off) {
         return (IntVector) ByteVector.fromMemorySegment(B, seg, off, LE)
-                .convertShape(jdk.incubator.vector.VectorOperators.B2I, I, 0);
+                .convertShape(VectorOperators.B2I, I, 0);
     }
 
     static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

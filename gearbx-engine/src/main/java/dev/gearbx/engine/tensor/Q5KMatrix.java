@@ -3,10 +3,16 @@ package dev.gearbx.engine.tensor;
 import static dev.gearbx.engine.tensor.KQuants.B;
 import static dev.gearbx.engine.tensor.KQuants.F;
 import static dev.gearbx.engine.tensor.KQuants.L;
+import static dev.gearbx.engine.tensor.KQuants.LE;
 import static dev.gearbx.engine.tensor.KQuants.QK;
+import static dev.gearbx.engine.tensor.KQuants.VB;
+import static dev.gearbx.engine.tensor.KQuants.VF;
+import static dev.gearbx.engine.tensor.KQuants.VI;
 
 import dev.gearbx.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -18,6 +24,7 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class Q5KMatrix extends WeightMatrix {
     static final int BLOCK_BYTES = 176;
+    private static final boolean SIX = false;
     private final int blocks;
 
     Q5KMatrix(MemorySegment data, int rows, int cols) {
@@ -62,8 +69,108 @@ public final class Q5KMatrix extends WeightMatrix {
         }
     }
 
+    /**
+     * Single-row dot: the species-generic kernel. The 512-bit kernel needs x permuted first, which costs more than
+     * the row itself (so it only pays in {@link #dotRows}); see {@link #dot512Arranged} for tests.
+     */
     @Override
     public float dot(int row, float[] x, int xOffset) {
+        return dotLegacy(row, x, xOffset);
+    }
+
+    /** The 512-bit kernel for one row, x arranged per call (tests; requires {@link KQuants#V512}). */
+    float dot512Arranged(int row, float[] x, int xOffset) {
+        checkRowAndVector(row, x, xOffset);
+        return dot512(data(), blockOffset(row, 0), blocks, KQuants.arrange(x, xOffset, blocks, SIX));
+    }
+
+    @Override
+    void dotRows(float[] x, int from, int to, float[] out) {
+        if (!KQuants.V512) {
+            super.dotRows(x, from, to, out);
+            return;
+        }
+        Objects.checkFromToIndex(from, to, rows());
+        Objects.checkFromIndexSize(0, cols(), x.length);
+        float[] xr = KQuants.arrange(x, 0, blocks, SIX);
+        MemorySegment seg = data();
+        for (int r = from; r < to; r++) {
+            out[r] = dot512(seg, blockOffset(r, 0), blocks, xr);
+        }
+    }
+
+    /**
+     * One row against x arranged by {@link KQuants#arrange}: as Q4_K's (see there), with the fifth bit of each lane
+     * moved to bit 4 by a constant shift of the high-bit plane (read once per block as 8 ints duplicated into both
+     * halves, the upper half shifted down two places to line up with its sub-blocks).
+     */
+    private static float dot512(MemorySegment seg, long base, int blocks, float[] xr) {
+        FloatVector acc = FloatVector.zero(VF);
+        FloatVector accm = FloatVector.zero(VF);
+        for (int b = 0; b < blocks; b++) {
+            long off = base + (long) b * BLOCK_BYTES;
+            int xo = b * KQuants.XSTRIDE;
+            IntVector hdr = (IntVector) ByteVector.fromMemorySegment(VB, seg, off, LE)
+                    .convertShape(VectorOperators.B2I, VI, 0);
+            IntVector sm = hdr.rearrange(KQuants.SC_P).lanewise(VectorOperators.LSHR, KQuants.SC_SHIFT)
+                    .and(KQuants.SC_MASK)
+                    .or(hdr.rearrange(KQuants.SC_Q).lanewise(VectorOperators.LSHR, 2).and(KQuants.SC_TOP));
+            float d = Float.float16ToFloat(seg.get(KQuants.LE_SHORT, off));
+            float dmin = Float.float16ToFloat(seg.get(KQuants.LE_SHORT, off + 2));
+            FloatVector s = ((FloatVector) sm.convertShape(VectorOperators.I2F, VF, 0))
+                    .mul(FloatVector.broadcast(VF, d).blend(-dmin, KQuants.HI8));
+            accm = s.fma(FloatVector.fromArray(VF, xr, xo + QK), accm);
+            IntVector h = IntVector.fromMemorySegment(VI, seg, off + 16, LE).rearrange(KQuants.DUP0)
+                    .lanewise(VectorOperators.LSHR, KQuants.HI_SHIFT);
+            IntVector v = IntVector.fromMemorySegment(VI, seg, off + 48, LE);
+            IntVector he = h.lanewise(VectorOperators.LSHL, 4);
+            IntVector ho = h.lanewise(VectorOperators.LSHL, 7);
+            FloatVector e = ((FloatVector) v.and(0xf).or(he.and(0x10))
+                    .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 0));
+            FloatVector o = ((FloatVector) v.and(0xf0).or(ho.and(0x100))
+                    .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 16));
+            e = ((FloatVector) v.and(0xf00).or(he.and(0x1000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 32), e);
+            o = ((FloatVector) v.and(0xf000).or(ho.and(0x10000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 48), o);
+            e = ((FloatVector) v.and(0xf0000).or(he.and(0x100000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 64), e);
+            o = ((FloatVector) v.and(0xf00000).or(ho.and(0x1000000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 80), o);
+            e = ((FloatVector) v.and(0xf000000).or(he.and(0x10000000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 96), e);
+            o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).or(h.lanewise(VectorOperators.LSHR, 21).and(0x10))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 112), o);
+            IntVector w = IntVector.fromMemorySegment(VI, seg, off + 112, LE);
+            he = h;
+            ho = h.lanewise(VectorOperators.LSHL, 3);
+            FloatVector e1 = ((FloatVector) w.and(0xf).or(he.and(0x10))
+                    .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 128));
+            FloatVector o1 = ((FloatVector) w.and(0xf0).or(ho.and(0x100))
+                    .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 144));
+            e1 = ((FloatVector) w.and(0xf00).or(he.and(0x1000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 160), e1);
+            o1 = ((FloatVector) w.and(0xf000).or(ho.and(0x10000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 176), o1);
+            e1 = ((FloatVector) w.and(0xf0000).or(he.and(0x100000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 192), e1);
+            o1 = ((FloatVector) w.and(0xf00000).or(ho.and(0x1000000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 208), o1);
+            e1 = ((FloatVector) w.and(0xf000000).or(he.and(0x10000000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 224), e1);
+            o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 28).or(h.lanewise(VectorOperators.LSHR, 25).and(0x10))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 240), o1);
+
+            acc = e.fma(s.rearrange(KQuants.SE0), acc);
+            acc = o.fma(s.rearrange(KQuants.SO0), acc);
+            acc = e1.fma(s.rearrange(KQuants.SE1), acc);
+            acc = o1.fma(s.rearrange(KQuants.SO1), acc);
+        }
+        return acc.add(accm).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** The first vector dot (species-generic, byte loads widened per 8/16 lanes): the fallback below 512 bits. */
+    float dotLegacy(int row, float[] x, int xOffset) {
         checkRowAndVector(row, x, xOffset);
         if (B == null) {
             return dotScalar(row, x, xOffset);

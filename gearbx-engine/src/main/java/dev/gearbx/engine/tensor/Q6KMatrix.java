@@ -3,11 +3,17 @@ package dev.gearbx.engine.tensor;
 import static dev.gearbx.engine.tensor.KQuants.B;
 import static dev.gearbx.engine.tensor.KQuants.F;
 import static dev.gearbx.engine.tensor.KQuants.L;
+import static dev.gearbx.engine.tensor.KQuants.LE;
 import static dev.gearbx.engine.tensor.KQuants.QK;
+import static dev.gearbx.engine.tensor.KQuants.VB;
+import static dev.gearbx.engine.tensor.KQuants.VF;
+import static dev.gearbx.engine.tensor.KQuants.VI;
 
 import dev.gearbx.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -19,6 +25,7 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class Q6KMatrix extends WeightMatrix {
     static final int BLOCK_BYTES = 210;
+    private static final boolean SIX = true;
     private final int blocks;
 
     Q6KMatrix(MemorySegment data, int rows, int cols) {
@@ -63,8 +70,104 @@ public final class Q6KMatrix extends WeightMatrix {
         }
     }
 
+    /**
+     * Single-row dot: the species-generic kernel. The 512-bit kernel needs x permuted first, which costs more than
+     * the row itself (so it only pays in {@link #dotRows}); see {@link #dot512Arranged} for tests.
+     */
     @Override
     public float dot(int row, float[] x, int xOffset) {
+        return dotLegacy(row, x, xOffset);
+    }
+
+    /** The 512-bit kernel for one row, x arranged per call (tests; requires {@link KQuants#V512}). */
+    float dot512Arranged(int row, float[] x, int xOffset) {
+        checkRowAndVector(row, x, xOffset);
+        return dot512(data(), blockOffset(row, 0), blocks, KQuants.arrange(x, xOffset, blocks, SIX));
+    }
+
+    @Override
+    void dotRows(float[] x, int from, int to, float[] out) {
+        if (!KQuants.V512) {
+            super.dotRows(x, from, to, out);
+            return;
+        }
+        Objects.checkFromToIndex(from, to, rows());
+        Objects.checkFromIndexSize(0, cols(), x.length);
+        float[] xr = KQuants.arrange(x, 0, blocks, SIX);
+        MemorySegment seg = data();
+        for (int r = from; r < to; r++) {
+            out[r] = dot512(seg, blockOffset(r, 0), blocks, xr);
+        }
+    }
+
+    /**
+     * One row against x arranged by {@link KQuants#arrange}. Per block: each 64-byte half of the low-nibble plane is
+     * one int vector, nibble k of half c giving elements 128c + 32(2(k % 2) + i / 8) + 4(i % 8) + k / 2; the high
+     * bits come from the high-bit plane's ints of that half duplicated into both halves (upper half shifted down two
+     * places), bits 4k, 4k + 1 moved to bits 4, 5 by a constant shift. The unsigned q (0..63) is accumulated against
+     * x; the 16 int8 scales (times d) are applied per lane once per block (lane i of (c, k % 2) has scale group
+     * 8c + 4(k % 2) + i / 4), and the -32 offset is one FMA of the scales with the arranged -32 * group sums of x.
+     */
+    private static float dot512(MemorySegment seg, long base, int blocks, float[] xr) {
+        FloatVector acc = FloatVector.zero(VF);
+        FloatVector accm = FloatVector.zero(VF);
+        for (int b = 0; b < blocks; b++) {
+            long off = base + (long) b * BLOCK_BYTES;
+            int xo = b * KQuants.XSTRIDE;
+            float d = Float.float16ToFloat(seg.get(KQuants.LE_SHORT, off + 208));
+            FloatVector s = ((FloatVector) ByteVector.fromMemorySegment(VB, seg, off + 192, LE)
+                    .convertShape(VectorOperators.B2I, VI, 0).convertShape(VectorOperators.I2F, VF, 0)).mul(d);
+            accm = s.fma(FloatVector.fromArray(VF, xr, xo + QK), accm);
+            IntVector qh = IntVector.fromMemorySegment(VI, seg, off + 128, LE);
+            IntVector v = IntVector.fromMemorySegment(VI, seg, off + 0, LE);
+            IntVector h0 = qh.rearrange(KQuants.DUP0).lanewise(VectorOperators.LSHR, KQuants.HI_SHIFT);
+            IntVector g0 = h0.lanewise(VectorOperators.LSHL, 4);
+            FloatVector e = ((FloatVector) v.and(0xf).or(g0.and(0x30))
+                    .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 0));
+            FloatVector o = ((FloatVector) v.and(0xf0).or(g0.and(0x300))
+                    .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 16));
+            e = ((FloatVector) v.and(0xf00).or(g0.and(0x3000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 32), e);
+            o = ((FloatVector) v.and(0xf000).or(g0.and(0x30000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 48), o);
+            e = ((FloatVector) v.and(0xf0000).or(g0.and(0x300000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 64), e);
+            o = ((FloatVector) v.and(0xf00000).or(g0.and(0x3000000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 80), o);
+            e = ((FloatVector) v.and(0xf000000).or(g0.and(0x30000000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 96), e);
+            o = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).or(h0.lanewise(VectorOperators.LSHR, 24).and(0x30))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 112), o);
+            IntVector w = IntVector.fromMemorySegment(VI, seg, off + 64, LE);
+            IntVector h1 = qh.rearrange(KQuants.DUP1).lanewise(VectorOperators.LSHR, KQuants.HI_SHIFT);
+            IntVector g1 = h1.lanewise(VectorOperators.LSHL, 4);
+            FloatVector e1 = ((FloatVector) w.and(0xf).or(g1.and(0x30))
+                    .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 128));
+            FloatVector o1 = ((FloatVector) w.and(0xf0).or(g1.and(0x300))
+                    .convertShape(VectorOperators.I2F, VF, 0)).mul(FloatVector.fromArray(VF, xr, xo + 144));
+            e1 = ((FloatVector) w.and(0xf00).or(g1.and(0x3000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 160), e1);
+            o1 = ((FloatVector) w.and(0xf000).or(g1.and(0x30000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 176), o1);
+            e1 = ((FloatVector) w.and(0xf0000).or(g1.and(0x300000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 192), e1);
+            o1 = ((FloatVector) w.and(0xf00000).or(g1.and(0x3000000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 208), o1);
+            e1 = ((FloatVector) w.and(0xf000000).or(g1.and(0x30000000))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 224), e1);
+            o1 = ((FloatVector) w.lanewise(VectorOperators.LSHR, 28).or(h1.lanewise(VectorOperators.LSHR, 24).and(0x30))
+                    .convertShape(VectorOperators.I2F, VF, 0)).fma(FloatVector.fromArray(VF, xr, xo + 240), o1);
+
+            acc = e.fma(s.rearrange(KQuants.S6_0), acc);
+            acc = o.fma(s.rearrange(KQuants.S6_1), acc);
+            acc = e1.fma(s.rearrange(KQuants.S6_2), acc);
+            acc = o1.fma(s.rearrange(KQuants.S6_3), acc);
+        }
+        return acc.add(accm).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** The first vector dot (species-generic, byte loads widened per 8/16 lanes): the fallback below 512 bits. */
+    float dotLegacy(int row, float[] x, int xOffset) {
         checkRowAndVector(row, x, xOffset);
         if (B == null) {
             return dotScalar(row, x, xOffset);

@@ -169,8 +169,22 @@ class KQuantMatrixTest {
             double ref = TestData.exactDot(w, r, x, 0);
             double scale = TestData.absSum(w, r, x, 0) + 1e-30;
             assertEquals(ref, w.dot(r, x, 0), VECTOR_TOL * scale, w + " dot row " + r);
+            assertEquals(ref, dot512(w, r, x, 0), VECTOR_TOL * scale, w + " 512-bit dot row " + r);
             assertEquals(ref, w.dotScalar(r, x, 0), SCALAR_TOL * scale, w + " dotScalar row " + r);
         }
+    }
+
+    /** The 512-bit kernel (what dotRows runs on AVX-512) for one row; the plain vector dot where it is unavailable. */
+    private static float dot512(WeightMatrix w, int r, float[] x, int xOffset) {
+        if (!KQuants.V512) {
+            return w.dot(r, x, xOffset);
+        }
+        return switch (w) {
+            case Q4KMatrix q -> q.dot512Arranged(r, x, xOffset);
+            case Q5KMatrix q -> q.dot512Arranged(r, x, xOffset);
+            case Q6KMatrix q -> q.dot512Arranged(r, x, xOffset);
+            default -> throw new IllegalArgumentException(w.toString());
+        };
     }
 
     /** Random blocks: random quant and scale bytes, super-block scales replaced by modest random halves. */
@@ -206,6 +220,7 @@ class KQuantMatrixTest {
                         double ref = TestData.exactDot(w, r, x, 5);
                         double scale = TestData.absSum(w, r, x, 5);
                         assertEquals(ref, w.dot(r, x, 5), VECTOR_TOL * scale, w + " dot row " + r);
+                        assertEquals(ref, dot512(w, r, x, 5), VECTOR_TOL * scale, w + " 512-bit dot row " + r);
                         assertEquals(ref, w.dotScalar(r, x, 5), SCALAR_TOL * scale, w + " dotScalar row " + r);
                     }
                 }
