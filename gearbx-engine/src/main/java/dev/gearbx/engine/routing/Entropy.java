@@ -1,6 +1,7 @@
 package dev.gearbx.engine.routing;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,6 +18,19 @@ public final class Entropy {
     private static final int L = F.length();
     private static final int BLOCK = 2048;
     private static final double LN2 = Math.log(2);
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    private static final float EXP_MIN = -87f;
+    private static final float LOG2E = (float) (1 / Math.log(2));
+    private static final float ROUND_MAGIC = 12582912f; // 1.5 * 2^23
+    private static final int ROUND_MAGIC_BITS = Float.floatToRawIntBits(ROUND_MAGIC);
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ONE = 1f;
+    private static final float C2 = 1f / 2;
+    private static final float C3 = 1f / 6;
+    private static final float C4 = 1f / 24;
+    private static final float C5 = 1f / 120;
+    private static final float C6 = 1f / 720;
 
     private Entropy() {}
 
@@ -47,10 +61,29 @@ public final class Entropy {
             FloatVector vs = FloatVector.zero(F);
             FloatVector vt = FloatVector.zero(F);
             FloatVector vm = FloatVector.broadcast(F, bmax);
+            FloatVector vC4 = FloatVector.broadcast(F, C4);
+            FloatVector vC3 = FloatVector.broadcast(F, C3);
+            FloatVector vC2 = FloatVector.broadcast(F, C2);
+            FloatVector vOne = FloatVector.broadcast(F, ONE);
             for (i = start; i < vecEnd; i += L) {
-                // clamp so that a -inf logit gives e = 0 and e * d = 0, not 0 * -inf = NaN
-                FloatVector d = FloatVector.fromArray(F, logits, i).sub(vm).max(-Float.MAX_VALUE);
-                FloatVector e = d.lanewise(VectorOperators.EXP);
+                // d = z - max <= 0, clamped at -87 where e^d underflows (a -inf logit then adds ~1e-38, not NaN)
+                FloatVector d = FloatVector.fromArray(F, logits, i).sub(vm).max(EXP_MIN);
+                // e = e^d, written out here so C2 keeps it in registers (VectorOperators.EXP is a slow call):
+                // n = round(d / ln2) by the 1.5 * 2^23 trick, r = d - n ln2 in [-ln2/2, ln2/2]
+                FloatVector rounded = d.fma(LOG2E, ROUND_MAGIC);
+                FloatVector k = rounded.sub(ROUND_MAGIC);
+                FloatVector r = k.mul(-LN2_HI).add(d).add(k.mul(-LN2_LO));
+                // e^r by its Taylor polynomial to degree 6 (relative error < 3e-7 on the interval), Horner form
+                FloatVector p = r.fma(C6, C5);
+                p = p.fma(r, vC4);
+                p = p.fma(r, vC3);
+                p = p.fma(r, vC2);
+                p = p.fma(r, vOne);
+                p = p.fma(r, vOne);
+                // 2^n from the integer in t's low mantissa bits, placed into the exponent field
+                FloatVector pow2n = rounded.reinterpretAsInts().sub(ROUND_MAGIC_BITS - 127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector e = p.mul(pow2n);
                 vs = vs.add(e);
                 vt = e.fma(d, vt);
             }
