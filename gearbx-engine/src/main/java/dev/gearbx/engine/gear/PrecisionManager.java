@@ -40,7 +40,7 @@ public final class PrecisionManager implements AutoCloseable {
             return linear;
         }
         if (linear.original().cols() % config.groupSize() != 0) {
-            LOG.log(System.Logger.Level.INFO, "{0} stays at its original precision in every gear: its rows of {1} "
+            LOG.log(System.Logger.Level.DEBUG, "{0} stays at its original precision in every gear: its rows of {1} "
                     + "weights are not a whole number of groups of {2}", linear.name(), linear.original().cols(),
                     config.groupSize());
             return linear;
