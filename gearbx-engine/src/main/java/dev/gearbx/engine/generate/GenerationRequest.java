@@ -56,7 +56,7 @@ public record GenerationRequest(
 
     /** Builder for {@link GenerationRequest}; defaults: 256 tokens, greedy, BOS as the model says. */
     public static final class Builder {
-        private final String prompt;
+        private String prompt;
         private int maxTokens = 256;
         private SamplingParams sampling = SamplingParams.greedy();
         private @org.jspecify.annotations.Nullable Boolean addBos;
@@ -67,6 +67,12 @@ public record GenerationRequest(
 
         private Builder(String prompt) {
             this.prompt = Objects.requireNonNull(prompt, "prompt");
+        }
+
+        /** Replaces the prompt (for running the same settings on another prompt). */
+        public Builder prompt(String prompt) {
+            this.prompt = Objects.requireNonNull(prompt, "prompt");
+            return this;
         }
 
         public Builder maxTokens(int maxTokens) {

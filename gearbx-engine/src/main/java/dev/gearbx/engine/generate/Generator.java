@@ -49,4 +49,16 @@ public final class Generator {
     public GenerationResult generate(GenerationRequest request) {
         return generate(request, token -> true);
     }
+
+    /**
+     * Runs several prompts one after another with the same settings; each has its own KV cache and
+     * its own routing state (monitor, policy, calibration), as if run alone.
+     */
+    public java.util.List<GenerationResult> generateBatch(java.util.List<String> prompts, GenerationRequest settings) {
+        java.util.List<GenerationResult> results = new java.util.ArrayList<>(prompts.size());
+        for (String prompt : prompts) {
+            results.add(generate(settings.toBuilder().prompt(prompt).build()));
+        }
+        return results;
+    }
 }

@@ -138,6 +138,22 @@ class RoutedGenerationTest {
     }
 
     @Test
+    void batchRunsEachPromptWithItsOwnRoutingState() {
+        try (LlamaModel m = LlamaModel.load(TestModels.stories260K(), Kernels.preferred(), ALL)) {
+            Generator g = new Generator(m);
+            GenerationRequest settings = GenerationRequest.builder("").maxTokens(20).build();
+            List<String> prompts = List.of("Once upon a time", "Tom and Sue", "Once upon a time");
+            List<GenerationResult> batch = g.generateBatch(prompts, settings);
+            assertEquals(3, batch.size());
+            for (int i = 0; i < prompts.size(); i++) {
+                GenerationResult alone = g.generate(settings.toBuilder().prompt(prompts.get(i)).build());
+                assertEquals(alone.text(), batch.get(i).text(), "prompt " + i + " as if run alone");
+                assertEquals(alone.gearSteps(), batch.get(i).gearSteps());
+            }
+        }
+    }
+
+    @Test
     void nonFiniteLogitsInEveryGearAreATypedError() {
         Path src = TestModels.stories260K();
         Path broken = dir.resolve("nan.gguf");
