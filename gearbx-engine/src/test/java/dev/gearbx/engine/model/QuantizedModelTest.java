@@ -126,9 +126,11 @@ class QuantizedModelTest {
     private int matchedReferenceTokens(GgmlType type) {
         Path q = dir.resolve("stories260K-" + type + ".gguf");
         ModelQuantizer.quantize(TestModels.stories260K(), q, type);
-        try (LlamaModel model = LlamaModel.load(q)) {
-            GenerationResult r = new Generator(model).generate(
-                    GenerationRequest.builder("Once upon a time").maxTokens(32).build());
+        // the file's own (quantized) weights in every step: no gear formats on top
+        try (LlamaModel model = LlamaModel.load(q, dev.gearbx.engine.tensor.Kernels.preferred(),
+                dev.gearbx.engine.gear.GearConfig.NONE)) {
+            GenerationResult r = new Generator(model).generate(GenerationRequest.builder("Once upon a time").maxTokens(32)
+                    .routing(dev.gearbx.engine.routing.RoutingOptions.pinned(dev.gearbx.engine.gear.Gear.HIGH)).build());
             int[] ids = r.tokenIds();
             int n = 0;
             while (n < Math.min(ids.length, Stories260KReferenceTest.REFERENCE.length)
