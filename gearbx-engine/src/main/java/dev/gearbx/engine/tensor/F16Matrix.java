@@ -120,6 +120,209 @@ public final class F16Matrix extends WeightMatrix {
         return sum;
     }
 
+    /**
+     * {@code x} prepared once per matrix-vector product for the pair kernels: {@code even[j] = x[2j] * scale} and
+     * {@code odd[j] = x[2j + 1] * scale} with {@code scale = 2^112}, so that a half's bits moved into a float (a
+     * value 2^112 times too small) times the scaled x is exactly the product of the half and x. Null from
+     * {@link #prepare} when scaling could overflow (some |x| >= 2^16, or non-finite x): callers then use {@link #dot}.
+     */
+    record PreparedX(float[] x, float[] even, float[] odd) {}
+
+    /** Whether {@link #dotRows} uses the row-block pair kernels; false restores the row-at-a-time kernel. */
+    static volatile boolean rowBlocks = !Boolean.getBoolean("gearbx.f16.rowAtATime");
+
+    /** Prepares {@code x[0 .. n)} for {@link #dotRows}, or returns null when it cannot be scaled exactly. */
+    static PreparedX prepare(float[] x, int n) {
+        if (S == null || !rowBlocks) {
+            return null;
+        }
+        int pairs = n / 2;
+        float[] even = new float[pairs];
+        float[] odd = new float[pairs];
+        for (int j = 0; j < pairs; j++) {
+            float e = x[2 * j];
+            float o = x[2 * j + 1];
+            // Written as !(|v| < 2^16) so that NaN also falls back.
+            if (!(Math.abs(e) < 0x1p16f) || !(Math.abs(o) < 0x1p16f)) {
+                return null;
+            }
+            even[j] = e * 0x1p112f;
+            odd[j] = o * 0x1p112f;
+        }
+        if (n % 2 != 0 && !(Math.abs(x[n - 1]) < 0x1p16f)) {
+            return null;
+        }
+        return new PreparedX(x, even, odd);
+    }
+
+    /**
+     * {@code out[r] = dot(r, x, 0)} for rows {@code [from, to)}, four rows per pass where all four are finite (each
+     * load of x then serves four rows). {@code p} must come from {@link #prepare} on the same x, at least
+     * {@code cols} long; a null {@code p} falls back to {@link #dot} per row.
+     */
+    void dotRows(PreparedX p, float[] x, float[] out, int from, int to) {
+        if (p == null) {
+            for (int r = from; r < to; r++) {
+                out[r] = dot(r, x, 0);
+            }
+            return;
+        }
+        MemorySegment seg = data();
+        int cols = cols();
+        long stride = (long) cols * B;
+        int r = from;
+        while (r < to) {
+            if (to - r >= 4 && finite(r) && finite(r + 1) && finite(r + 2) && finite(r + 3)) {
+                dot4(seg, r * stride, stride, cols, p, out, r);
+                r += 4;
+            } else if (to - r >= 2 && finite(r) && finite(r + 1)) {
+                dot2(seg, r * stride, stride, cols, p, out, r);
+                r += 2;
+            } else if (finite(r)) {
+                out[r] = dot1(seg, r * stride, cols, p);
+                r++;
+            } else {
+                out[r] = dotScalar(r, x, 0);
+                r++;
+            }
+        }
+    }
+
+    /** Whether row {@code row} holds no Inf/NaN (scanned on first use). */
+    private boolean finite(int row) {
+        byte state = rowState[row];
+        if (state == UNKNOWN) {
+            state = hasInfOrNaN(row) ? SPECIAL : FINITE;
+            rowState[row] = state;
+        }
+        return state == FINITE;
+    }
+
+    // The pair kernels load ints: lane j holds half 2j in its low 16 bits and half 2j+1 in its high 16 bits. An
+    // arithmetic shift puts a half's sign at bit 31 (and copies at 30..28) and its exponent+mantissa at bits 27..13;
+    // the and-mask drops the sign copies and the neighbour's bits. The float is then the half times 2^-112 (also for
+    // subnormals and zeros), and x carries the 2^112. Constants are hoisted so C2 keeps them in registers.
+
+    private static float dot1(MemorySegment seg, long base, int cols, PreparedX p) {
+        float[] xe = p.even();
+        float[] xo = p.odd();
+        IntVector mask = IntVector.broadcast(I, 0x8fffe000);
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        int pairs = cols / 2;
+        int j = 0;
+        int bound2 = pairs - pairs % (2 * L);
+        for (; j < bound2; j += 2 * L) {
+            long off = base + (long) j * 4;
+            IntVector i0 = IntVector.fromMemorySegment(I, seg, off, LE);
+            IntVector i1 = IntVector.fromMemorySegment(I, seg, off + 4L * L, LE);
+            acc0 = lo(i0, mask).fma(FloatVector.fromArray(F, xe, j), acc0);
+            acc1 = hi(i0, mask).fma(FloatVector.fromArray(F, xo, j), acc1);
+            acc2 = lo(i1, mask).fma(FloatVector.fromArray(F, xe, j + L), acc2);
+            acc3 = hi(i1, mask).fma(FloatVector.fromArray(F, xo, j + L), acc3);
+        }
+        int bound1 = pairs - pairs % L;
+        for (; j < bound1; j += L) {
+            IntVector i0 = IntVector.fromMemorySegment(I, seg, base + (long) j * 4, LE);
+            acc0 = lo(i0, mask).fma(FloatVector.fromArray(F, xe, j), acc0);
+            acc1 = hi(i0, mask).fma(FloatVector.fromArray(F, xo, j), acc1);
+        }
+        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        return sum + tail(seg, base, cols, 2 * j, p.x());
+    }
+
+    private static void dot2(MemorySegment seg, long base, long stride, int cols, PreparedX p, float[] out, int r) {
+        float[] xe = p.even();
+        float[] xo = p.odd();
+        IntVector mask = IntVector.broadcast(I, 0x8fffe000);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        long base1 = base + stride;
+        int pairs = cols / 2;
+        int j = 0;
+        int bound = pairs - pairs % L;
+        for (; j < bound; j += L) {
+            FloatVector e = FloatVector.fromArray(F, xe, j);
+            FloatVector o = FloatVector.fromArray(F, xo, j);
+            IntVector i0 = IntVector.fromMemorySegment(I, seg, base + (long) j * 4, LE);
+            IntVector i1 = IntVector.fromMemorySegment(I, seg, base1 + (long) j * 4, LE);
+            a0 = lo(i0, mask).fma(e, a0);
+            a1 = hi(i0, mask).fma(o, a1);
+            b0 = lo(i1, mask).fma(e, b0);
+            b1 = hi(i1, mask).fma(o, b1);
+        }
+        int c = 2 * j;
+        float[] x = p.x();
+        out[r] = a0.add(a1).reduceLanes(VectorOperators.ADD) + tail(seg, base, cols, c, x);
+        out[r + 1] = b0.add(b1).reduceLanes(VectorOperators.ADD) + tail(seg, base1, cols, c, x);
+    }
+
+    private static void dot4(MemorySegment seg, long base, long stride, int cols, PreparedX p, float[] out, int r) {
+        float[] xe = p.even();
+        float[] xo = p.odd();
+        IntVector mask = IntVector.broadcast(I, 0x8fffe000);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        long base1 = base + stride;
+        long base2 = base1 + stride;
+        long base3 = base2 + stride;
+        int pairs = cols / 2;
+        int j = 0;
+        int bound = pairs - pairs % L;
+        for (; j < bound; j += L) {
+            FloatVector e = FloatVector.fromArray(F, xe, j);
+            FloatVector o = FloatVector.fromArray(F, xo, j);
+            long off = (long) j * 4;
+            IntVector i0 = IntVector.fromMemorySegment(I, seg, base + off, LE);
+            IntVector i1 = IntVector.fromMemorySegment(I, seg, base1 + off, LE);
+            IntVector i2 = IntVector.fromMemorySegment(I, seg, base2 + off, LE);
+            IntVector i3 = IntVector.fromMemorySegment(I, seg, base3 + off, LE);
+            a0 = lo(i0, mask).fma(e, a0);
+            a1 = hi(i0, mask).fma(o, a1);
+            b0 = lo(i1, mask).fma(e, b0);
+            b1 = hi(i1, mask).fma(o, b1);
+            c0 = lo(i2, mask).fma(e, c0);
+            c1 = hi(i2, mask).fma(o, c1);
+            d0 = lo(i3, mask).fma(e, d0);
+            d1 = hi(i3, mask).fma(o, d1);
+        }
+        int c = 2 * j;
+        float[] x = p.x();
+        out[r] = a0.add(a1).reduceLanes(VectorOperators.ADD) + tail(seg, base, cols, c, x);
+        out[r + 1] = b0.add(b1).reduceLanes(VectorOperators.ADD) + tail(seg, base1, cols, c, x);
+        out[r + 2] = c0.add(c1).reduceLanes(VectorOperators.ADD) + tail(seg, base2, cols, c, x);
+        out[r + 3] = d0.add(d1).reduceLanes(VectorOperators.ADD) + tail(seg, base3, cols, c, x);
+    }
+
+    /** Low halves of the int lanes as floats 2^-112 times their value. */
+    private static FloatVector lo(IntVector i, IntVector mask) {
+        return i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(mask).reinterpretAsFloats();
+    }
+
+    /** High halves of the int lanes as floats 2^-112 times their value. */
+    private static FloatVector hi(IntVector i, IntVector mask) {
+        return i.lanewise(VectorOperators.ASHR, 3).and(mask).reinterpretAsFloats();
+    }
+
+    /** Scalar dot of columns {@code [from, cols)} of the row at {@code base} with unscaled x. */
+    private static float tail(MemorySegment seg, long base, int cols, int from, float[] x) {
+        float sum = 0f;
+        for (int c = from; c < cols; c++) {
+            sum += Float.float16ToFloat(seg.get(LE_SHORT, base + (long) c * B)) * x[c];
+        }
+        return sum;
+    }
+
     /** Whether row {@code row} holds a half with exponent 31 (Inf or NaN). */
     private boolean hasInfOrNaN(int row) {
         MemorySegment seg = data();
