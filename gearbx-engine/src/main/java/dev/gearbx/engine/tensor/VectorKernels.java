@@ -1,5 +1,6 @@
 package dev.gearbx.engine.tensor;
 
+import org.jspecify.annotations.Nullable;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -47,14 +48,20 @@ final class VectorKernels implements Kernels {
     public void matvec(WeightMatrix w, float[] x, float[] out) {
         KernelChecks.matvec(w, x, out);
         int rows = w.rows();
+        F16Matrix.PreparedX p = w instanceof F16Matrix ? F16Matrix.prepare(x, w.cols()) : null;
         if (rows < minParallelRows || w.byteSize() < minParallelBytes || !pool.accessible(w.data())) {
-            rowDots(w, x, out, 0, rows);
+            rowDots(w, x, p, out, 0, rows);
             return;
         }
-        pool.parallelFor(rows, (from, to) -> rowDots(w, x, out, from, to));
+        pool.parallelFor(rows, (from, to) -> rowDots(w, x, p, out, from, to));
     }
 
-    private static void rowDots(WeightMatrix w, float[] x, float[] out, int from, int to) {
+    /** Rows {@code [from, to)} of {@code w} times x; {@code p} is x prepared for an F16 {@code w}, else ignored. */
+    private static void rowDots(WeightMatrix w, float[] x, F16Matrix.@Nullable PreparedX p, float[] out, int from, int to) {
+        if (w instanceof F16Matrix f16) {
+            f16.dotRows(p, x, out, from, to);
+            return;
+        }
         w.dotRows(x, from, to, out);
     }
 
@@ -71,19 +78,32 @@ final class VectorKernels implements Kernels {
             accessible &= pool.accessible(ws[i].data());
         }
         int total = start[ws.length];
+        // x prepared once for all F16 matrices; each kernel reads only its own cols of it.
+        F16Matrix.PreparedX p = null;
+        int maxCols = 0;
+        for (WeightMatrix w : ws) {
+            if (w instanceof F16Matrix) {
+                maxCols = Math.max(maxCols, w.cols());
+            }
+        }
+        if (maxCols > 0) {
+            p = F16Matrix.prepare(x, maxCols);
+        }
+        F16Matrix.PreparedX prepared = p;
         if (total < minParallelRows || bytes < minParallelBytes || !accessible) {
-            multiRowDots(ws, x, outs, start, 0, total);
+            multiRowDots(ws, x, prepared, outs, start, 0, total);
             return;
         }
-        pool.parallelFor(total, (from, to) -> multiRowDots(ws, x, outs, start, from, to));
+        pool.parallelFor(total, (from, to) -> multiRowDots(ws, x, prepared, outs, start, from, to));
     }
 
-    private static void multiRowDots(WeightMatrix[] ws, float[] x, float[][] outs, int[] start, int from, int to) {
+    private static void multiRowDots(WeightMatrix[] ws, float[] x, F16Matrix.@Nullable PreparedX p, float[][] outs, int[] start,
+            int from, int to) {
         for (int i = 0; i < ws.length && from < to; i++) {
             int lo = Math.max(from, start[i]);
             int hi = Math.min(to, start[i + 1]);
             if (lo < hi) {
-                rowDots(ws[i], x, outs[i], lo - start[i], hi - start[i]);
+                rowDots(ws[i], x, p, outs[i], lo - start[i], hi - start[i]);
             }
         }
     }

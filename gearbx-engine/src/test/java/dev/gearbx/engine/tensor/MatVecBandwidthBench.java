@@ -37,7 +37,13 @@ public final class MatVecBandwidthBench {
                     baseline(arena, pool, threads);
                     for (GgmlType type : types) {
                         for (int[] shape : shapes) {
-                            bandwidth(arena, k, type, shape[0], shape[1], threads);
+                            if (type == GgmlType.F16) {
+                                // The row-at-a-time F16 kernel first, as a same-process baseline.
+                                F16Matrix.rowBlocks = false;
+                                bandwidth(arena, k, type, "F16/1", shape[0], shape[1], threads);
+                                F16Matrix.rowBlocks = true;
+                            }
+                            bandwidth(arena, k, type, type.toString(), shape[0], shape[1], threads);
                         }
                     }
                     overhead(arena, pool, threads);
@@ -46,7 +52,8 @@ public final class MatVecBandwidthBench {
         }
     }
 
-    private static void bandwidth(Arena arena, Kernels k, GgmlType type, int rows, int cols, int threads) {
+    private static void bandwidth(Arena arena, Kernels k, GgmlType type, String label, int rows, int cols,
+            int threads) {
         long bytes = type.byteSize((long) rows * cols);
         int copies = (int) Math.max(1, (MIN_FOOTPRINT + bytes - 1) / bytes);
         WeightMatrix[] ws = new WeightMatrix[copies];
@@ -72,7 +79,7 @@ public final class MatVecBandwidthBench {
         }
         Arrays.sort(gbs);
         Arrays.sort(ns);
-        System.out.printf(Locale.ROOT, "%-5s %-10s %-7d %7.1f GB/s %5.1f GB/s %5.1f GB/s %8.3f%n", type,
+        System.out.printf(Locale.ROOT, "%-5s %-10s %-7d %7.1f GB/s %5.1f GB/s %5.1f GB/s %8.3f%n", label,
                 rows + "x" + cols, threads, gbs[REPS / 2], gbs[0], gbs[REPS - 1], ns[REPS / 2] / 1e6);
     }
 
