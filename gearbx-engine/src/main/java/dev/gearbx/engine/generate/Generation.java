@@ -25,9 +25,10 @@ import org.jspecify.annotations.Nullable;
  * One running generation, pulled token by token: each {@link #next()} (or {@link #hasNext()})
  * runs at most one forward step, so nothing is computed ahead of demand. The prompt is ingested on
  * the first pull. Every step is routed: forward at the current gear, entropy of the logits, the
- * gear policy picks the next gear (a field write on the sequence state), then sampling. A step
- * whose logits hold NaN or infinity is run once more one gear higher; if that fails too, a
- * {@link NumericalInstabilityException} ends the generation. Closing releases the KV cache. Not
+ * gear policy picks the next gear (a field write on the sequence state), the request's
+ * {@link StepInterceptor} may override it, then sampling. A step whose logits hold NaN or infinity
+ * is run again at the gear the interceptor names (by default once more one gear higher); if it
+ * names none, a {@link NumericalInstabilityException} ends the generation. Closing releases the KV cache. Not
  * thread-safe.
  *
  * <pre>{@code
@@ -45,6 +46,9 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
     private final GenerationRequest request;
     private final Tokenizer tokenizer;
     private final Sampler sampler;
+    private final StepInterceptor interceptor;
+    private long forwardPasses;
+    private final long kvCacheBytes;
     private final StreamingDecoder decoder;
     private final int[] promptTokens;
     private final StringBuilder text = new StringBuilder();
@@ -80,10 +84,22 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
             throw new ContextOverflowException(context, promptTokens.length + 1);
         }
         int capacity = (int) Math.min(context, (long) promptTokens.length + request.maxTokens());
-        this.sampler = Sampler.of(request.sampling());
+        this.sampler = request.sampler() != null ? request.sampler().get() : Sampler.of(request.sampling());
+        this.interceptor = request.interceptor() != null ? request.interceptor().get() : StepInterceptor.RETRY_ONE_GEAR_UP;
         this.decoder = new StreamingDecoder(tokenizer);
         this.scratch = new float[vocab];
         this.state = model.newState(capacity);
+        this.kvCacheBytes = state.kvCacheBytes();
+    }
+
+    /** Forward passes this generation has run so far (prompt tokens and NaN-guard reruns included). */
+    public long forwardPasses() {
+        return forwardPasses;
+    }
+
+    /** Heap bytes of the KV cache this generation still holds: 0 once it ended or was closed. */
+    public long kvCacheBytes() {
+        return state == null ? 0 : kvCacheBytes;
     }
 
     /** The prompt's token ids (BOS included when added). */
@@ -130,27 +146,35 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         Gear gear = r.gear();
         s.shift(gear);
         float[] logits = model.forward(s, lastToken);
+        forwardPasses++;
         float entropy;
-        try {
-            entropy = Entropy.bits(logits, vocab);
-        } catch (IllegalArgumentException broken) {
-            // NaN/Inf guard: run the same position once more one gear up
-            Gear higher = gear.up();
-            if (higher == gear) {
-                throw new NumericalInstabilityException(s.position() - 1, gear, broken.getMessage());
-            }
-            s.rewind(1);
-            r.force(higher);
-            gear = higher;
-            s.shift(gear);
-            logits = model.forward(s, lastToken);
+        boolean retried = false;
+        while (true) {
             try {
                 entropy = Entropy.bits(logits, vocab);
-            } catch (IllegalArgumentException again) {
-                throw new NumericalInstabilityException(s.position() - 1, gear, again.getMessage());
+                break;
+            } catch (IllegalArgumentException broken) {
+                // NaN/Inf guard: the interceptor may run the same position once more at a higher gear
+                Gear retry = retried ? null : interceptor.onNonFiniteLogits(s.position() - 1, gear);
+                if (retry == null || retry.compareTo(gear) <= 0) {
+                    throw new NumericalInstabilityException(s.position() - 1, gear, broken.getMessage());
+                }
+                retried = true;
+                s.rewind(1);
+                r.force(retry);
+                gear = retry;
+                s.shift(gear);
+                logits = model.forward(s, lastToken);
+                forwardPasses++;
             }
         }
         r.afterStep(entropy);
+        Gear proposed = r.gear();
+        Gear decided = interceptor.nextGear(new StepInterceptor.StepInfo(count, s.position() - 1, gear, entropy,
+                r.monitor().smoothed(), vocab, logits), proposed);
+        if (decided != proposed) {
+            r.force(java.util.Objects.requireNonNull(decided, "the interceptor's next gear"));
+        }
         // the sampler may modify its input in place: give it a copy and keep the raw logits
         System.arraycopy(logits, 0, scratch, 0, vocab);
         int token = sampler.sample(scratch, vocab);
@@ -196,6 +220,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
             } else {
                 model.ingest(s, promptTokens[i]);
             }
+            forwardPasses++;
         }
         lastToken = promptTokens[promptTokens.length - 1];
         sampler.accept(lastToken);

@@ -2,6 +2,7 @@ package dev.gearbx.engine.generate;
 
 import dev.gearbx.engine.routing.GearPolicy;
 import dev.gearbx.engine.routing.RoutingOptions;
+import dev.gearbx.engine.sampling.Sampler;
 import dev.gearbx.engine.sampling.SamplingParams;
 import java.util.Objects;
 
@@ -18,6 +19,10 @@ import java.util.Objects;
  * @param routing how gears are chosen (entropy routing with the family preset by default)
  * @param policy makes a custom gear policy for each generation, or null for the threshold policy the
  *     routing options describe
+ * @param sampler makes the sampler of each generation, or null for {@link Sampler#of(SamplingParams)}
+ *     of {@code sampling}
+ * @param interceptor makes the step interceptor of each generation (NaN guard, gear overrides);
+ *     null means {@link StepInterceptor#RETRY_ONE_GEAR_UP}
  */
 public record GenerationRequest(
         String prompt,
@@ -27,7 +32,16 @@ public record GenerationRequest(
         boolean parseSpecial,
         boolean stopAtEndOfGeneration,
         RoutingOptions routing,
-        java.util.function.@org.jspecify.annotations.Nullable Supplier<GearPolicy> policy) {
+        java.util.function.@org.jspecify.annotations.Nullable Supplier<GearPolicy> policy,
+        java.util.function.@org.jspecify.annotations.Nullable Supplier<Sampler> sampler,
+        java.util.function.@org.jspecify.annotations.Nullable Supplier<StepInterceptor> interceptor) {
+
+    /** The request without a custom sampler or interceptor. */
+    public GenerationRequest(String prompt, int maxTokens, SamplingParams sampling,
+            @org.jspecify.annotations.Nullable Boolean addBos, boolean parseSpecial, boolean stopAtEndOfGeneration,
+            RoutingOptions routing, java.util.function.@org.jspecify.annotations.Nullable Supplier<GearPolicy> policy) {
+        this(prompt, maxTokens, sampling, addBos, parseSpecial, stopAtEndOfGeneration, routing, policy, null, null);
+    }
 
     public GenerationRequest {
         Objects.requireNonNull(routing, "routing");
@@ -51,6 +65,8 @@ public record GenerationRequest(
         b.stopAtEndOfGeneration = stopAtEndOfGeneration;
         b.routing = routing;
         b.policy = policy;
+        b.sampler = sampler;
+        b.interceptor = interceptor;
         return b;
     }
 
@@ -64,6 +80,8 @@ public record GenerationRequest(
         private boolean stopAtEndOfGeneration = true;
         private RoutingOptions routing = RoutingOptions.DEFAULT;
         private java.util.function.@org.jspecify.annotations.Nullable Supplier<GearPolicy> policy;
+        private java.util.function.@org.jspecify.annotations.Nullable Supplier<Sampler> sampler;
+        private java.util.function.@org.jspecify.annotations.Nullable Supplier<StepInterceptor> interceptor;
 
         private Builder(String prompt) {
             this.prompt = Objects.requireNonNull(prompt, "prompt");
@@ -111,9 +129,21 @@ public record GenerationRequest(
             return this;
         }
 
+        /** A custom sampler, made anew for each generation (samplers keep per-sequence state); null: from {@code sampling}. */
+        public Builder sampler(java.util.function.@org.jspecify.annotations.Nullable Supplier<Sampler> sampler) {
+            this.sampler = sampler;
+            return this;
+        }
+
+        /** A step interceptor, made anew for each generation; null: {@link StepInterceptor#RETRY_ONE_GEAR_UP}. */
+        public Builder interceptor(java.util.function.@org.jspecify.annotations.Nullable Supplier<StepInterceptor> interceptor) {
+            this.interceptor = interceptor;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, maxTokens, sampling, addBos, parseSpecial, stopAtEndOfGeneration,
-                    routing, policy);
+                    routing, policy, sampler, interceptor);
         }
     }
 }
