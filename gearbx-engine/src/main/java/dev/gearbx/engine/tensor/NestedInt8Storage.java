@@ -228,8 +228,22 @@ public final class NestedInt8Storage {
                 FloatVector pb = FloatVector.zero(F);
                 for (int sub = 0; sub < 16; sub += L) {
                     int xc = xo + c + sub;
-                    pa = block(seg, hBase + off + sub, rBase + off + sub, x, xc, pa);
-                    pb = block(seg, hBase + off + 16 + sub, rBase + off + 16 + sub, x, xc + 32, pb);
+                    // written out (no helper call): an un-inlined helper would box the vectors
+                    IntVector h = PackedVectors.bytes(seg, hBase + off + sub);
+                    IntVector r = PackedVectors.bytes(seg, rBase + off + sub);
+                    IntVector u = PackedVectors.bytes(seg, hBase + off + 16 + sub);
+                    IntVector v = PackedVectors.bytes(seg, rBase + off + 16 + sub);
+                    // low nibbles: 16 * signed(h & 15) + signed(r & 15); high nibbles: (h & -16) + (r >> 4)
+                    IntVector q0 = h.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 24)
+                            .add(r.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28));
+                    IntVector q1 = h.and(-16).add(r.lanewise(VectorOperators.ASHR, 4));
+                    IntVector q2 = u.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 24)
+                            .add(v.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28));
+                    IntVector q3 = u.and(-16).add(v.lanewise(VectorOperators.ASHR, 4));
+                    pa = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xc), pa);
+                    pa = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xc + 16), pa);
+                    pb = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xc + 32), pb);
+                    pb = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xc + 48), pb);
                 }
                 acc0 = pa.fma(PackedInt4Matrix.scale(seg, scaleOff, c >>> shift), acc0);
                 acc1 = pb.fma(PackedInt4Matrix.scale(seg, scaleOff, (c + 32) >>> shift), acc1);
