@@ -19,6 +19,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
+import dev.gearbx.reactive.chat.ChatMessage;
+import dev.gearbx.reactive.chat.ChatTemplate;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
@@ -103,13 +105,54 @@ public final class GearbxModel implements AutoCloseable {
     }
 
     private Flux<StreamChunk> stream(String prompt, StreamOptions options, @Nullable Consumer<GenerationResult> onResult) {
-        Objects.requireNonNull(prompt, "prompt");
-        Objects.requireNonNull(options, "options");
-        return Flux.create(sink -> ChunkSource.attach(this, request(prompt, options, sink), sink, onResult),
-                FluxSink.OverflowStrategy.ERROR);
+        return stream(prompt, options, onResult, false, null);
     }
 
-    private GenerationRequest request(String prompt, StreamOptions o, FluxSink<StreamChunk> sink) {
+    private Flux<StreamChunk> stream(String prompt, StreamOptions options, @Nullable Consumer<GenerationResult> onResult,
+            boolean parseSpecial, @Nullable Boolean addBos) {
+        Objects.requireNonNull(prompt, "prompt");
+        Objects.requireNonNull(options, "options");
+        return Flux.create(sink -> ChunkSource.attach(this, request(prompt, options, sink, parseSpecial, addBos), sink,
+                onResult), FluxSink.OverflowStrategy.ERROR);
+    }
+
+    /**
+     * A cold stream of the assistant's reply to a conversation, rendered with the model's own chat
+     * template (GGUF {@code tokenizer.chat_template}, a Jinja template; a plain {@code role: content}
+     * format when the model has none). Special tokens written by the template are parsed as such,
+     * and no second BOS is added when the template writes one.
+     *
+     * @throws dev.gearbx.reactive.chat.ChatTemplateException (as onError) if the template fails
+     */
+    public Flux<StreamChunk> chat(List<ChatMessage> messages, StreamOptions options) {
+        Objects.requireNonNull(messages, "messages");
+        return Flux.defer(() -> {
+            ChatTemplate template = chatTemplate();
+            String prompt = template.render(messages, true);
+            boolean bosWritten = !template.bosToken().isEmpty() && prompt.startsWith(template.bosToken());
+            return stream(prompt, options, null, true, bosWritten ? Boolean.FALSE : null);
+        });
+    }
+
+    /** {@link #chat(List, StreamOptions)} with the model's defaults. */
+    public Flux<StreamChunk> chat(List<ChatMessage> messages) {
+        return chat(messages, StreamOptions.defaults());
+    }
+
+    /** The model's chat template (built on first use). */
+    public ChatTemplate chatTemplate() {
+        ChatTemplate t = chatTemplate;
+        if (t == null) {
+            t = ChatTemplate.fromGguf(loaded.metadata());
+            chatTemplate = t;
+        }
+        return t;
+    }
+
+    private volatile @Nullable ChatTemplate chatTemplate;
+
+    private GenerationRequest request(String prompt, StreamOptions o, FluxSink<StreamChunk> sink, boolean parseSpecial,
+            @Nullable Boolean addBos) {
         Supplier<GearPolicy> policy = o.policy() != null ? o.policy() : config.policy();
         Supplier<Sampler> sampler = o.sampler() != null ? o.sampler() : config.sampler();
         SamplingParams sampling = o.sampling() != null ? o.sampling() : config.sampling();
@@ -124,6 +167,8 @@ public final class GearbxModel implements AutoCloseable {
                 .sampler(sampler)
                 .interceptor(() -> rules)
                 .stopAtEndOfGeneration(o.stopAtEndOfGeneration())
+                .parseSpecial(parseSpecial)
+                .addBosOrDefault(addBos)
                 .build();
     }
 

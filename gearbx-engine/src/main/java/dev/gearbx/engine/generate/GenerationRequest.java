@@ -108,6 +108,12 @@ public record GenerationRequest(
             return this;
         }
 
+        /** Sets addBos, or back to "as the model's tokenizer says" when null. */
+        public Builder addBosOrDefault(@org.jspecify.annotations.Nullable Boolean addBos) {
+            this.addBos = addBos;
+            return this;
+        }
+
         public Builder parseSpecial(boolean parseSpecial) {
             this.parseSpecial = parseSpecial;
             return this;

@@ -67,6 +67,11 @@ public final class CpuBackendProvider implements BackendProvider {
         }
 
         @Override
+        public dev.gearbx.engine.gguf.GgufMetadata metadata() {
+            return model.file().metadata();
+        }
+
+        @Override
         public String forwardDescription() {
             return "LlamaModel forward on " + model.kernels().getClass().getSimpleName();
         }

@@ -13,6 +13,9 @@ public interface LoadedModel extends AutoCloseable {
 
     int vocabularySize();
 
+    /** The model file's metadata (chat template, special tokens, architecture). */
+    dev.gearbx.engine.gguf.GgufMetadata metadata();
+
     /** A short description of how a decode step runs, e.g. {@code LlamaModel forward on Vector API kernels}. */
     String forwardDescription();
 

@@ -11,6 +11,9 @@ import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.flow.take
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.reactive.asFlow
+import dev.gearbx.reactive.GearbxModel
+import dev.gearbx.reactive.StreamChunk
+import dev.gearbx.reactive.StreamOptions
 import reactor.core.publisher.Flux
 import reactor.core.scheduler.Schedulers
 
@@ -58,3 +61,12 @@ fun tokens(generator: Generator, request: GenerationRequest, onClose: (Generatio
 /** The text of the first [count] tokens of [request], collected in the caller's coroutine. */
 suspend fun firstTokens(generator: Generator, request: GenerationRequest, count: Int): List<String> =
     tokens(generator, request).take(count).map { it.text() }.toList()
+
+/**
+ * gearbx-reactive's stream as a Kotlin [Flow]: `model.stream(...)` is a cold, demand-driven
+ * `Flux<StreamChunk>` (each request computes one token, cancellation frees the KV cache), so
+ * `asFlow()` with a rendezvous buffer pulls one token per collected element and cancelling the
+ * collecting coroutine cancels the stream.
+ */
+fun GearbxModel.chunks(prompt: String, options: StreamOptions = StreamOptions.defaults()): Flow<StreamChunk> =
+    stream(prompt, options).asFlow().buffer(Channel.RENDEZVOUS)
