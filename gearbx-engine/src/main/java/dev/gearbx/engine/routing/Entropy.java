@@ -43,13 +43,24 @@ public final class Entropy {
         for (int start = 0; start < n; start += BLOCK) {
             int end = Math.min(n, start + BLOCK);
             // block maximum (the block is then in L1 for the exponentials)
-            FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            // four independent maxima hide the latency of max
+            FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            FloatVector m1 = m0;
+            FloatVector m2 = m0;
+            FloatVector m3 = m0;
             int i = start;
             int vecEnd = start + (end - start) / L * L;
-            for (; i < vecEnd; i += L) {
-                vmax = vmax.max(FloatVector.fromArray(F, logits, i));
+            int vecEnd4 = start + (end - start) / (4 * L) * (4 * L);
+            for (; i < vecEnd4; i += 4 * L) {
+                m0 = m0.max(FloatVector.fromArray(F, logits, i));
+                m1 = m1.max(FloatVector.fromArray(F, logits, i + L));
+                m2 = m2.max(FloatVector.fromArray(F, logits, i + 2 * L));
+                m3 = m3.max(FloatVector.fromArray(F, logits, i + 3 * L));
             }
-            float bmax = vmax.reduceLanes(VectorOperators.MAX);
+            for (; i < vecEnd; i += L) {
+                m0 = m0.max(FloatVector.fromArray(F, logits, i));
+            }
+            float bmax = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
             for (; i < end; i++) {
                 bmax = Math.max(bmax, logits[i]);
             }
@@ -65,7 +76,43 @@ public final class Entropy {
             FloatVector vC3 = FloatVector.broadcast(F, C3);
             FloatVector vC2 = FloatVector.broadcast(F, C2);
             FloatVector vOne = FloatVector.broadcast(F, ONE);
-            for (i = start; i < vecEnd; i += L) {
+            FloatVector vs1 = FloatVector.zero(F);
+            FloatVector vt1 = FloatVector.zero(F);
+            // two vectors per iteration, each with its own sums: twice the independent work in flight
+            int vecEnd2 = start + (end - start) / (2 * L) * (2 * L);
+            for (i = start; i < vecEnd2; i += 2 * L) {
+                FloatVector d0 = FloatVector.fromArray(F, logits, i).sub(vm).max(EXP_MIN);
+                FloatVector d1 = FloatVector.fromArray(F, logits, i + L).sub(vm).max(EXP_MIN);
+                FloatVector rounded0 = d0.fma(LOG2E, ROUND_MAGIC);
+                FloatVector rounded1 = d1.fma(LOG2E, ROUND_MAGIC);
+                FloatVector k0 = rounded0.sub(ROUND_MAGIC);
+                FloatVector k1 = rounded1.sub(ROUND_MAGIC);
+                FloatVector r0 = k0.mul(-LN2_HI).add(d0).add(k0.mul(-LN2_LO));
+                FloatVector r1 = k1.mul(-LN2_HI).add(d1).add(k1.mul(-LN2_LO));
+                FloatVector p0 = r0.fma(C6, C5);
+                FloatVector p1 = r1.fma(C6, C5);
+                p0 = p0.fma(r0, vC4);
+                p1 = p1.fma(r1, vC4);
+                p0 = p0.fma(r0, vC3);
+                p1 = p1.fma(r1, vC3);
+                p0 = p0.fma(r0, vC2);
+                p1 = p1.fma(r1, vC2);
+                p0 = p0.fma(r0, vOne);
+                p1 = p1.fma(r1, vOne);
+                p0 = p0.fma(r0, vOne);
+                p1 = p1.fma(r1, vOne);
+                FloatVector e0 = p0.mul(rounded0.reinterpretAsInts().sub(ROUND_MAGIC_BITS - 127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+                FloatVector e1 = p1.mul(rounded1.reinterpretAsInts().sub(ROUND_MAGIC_BITS - 127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+                vs = vs.add(e0);
+                vs1 = vs1.add(e1);
+                vt = e0.fma(d0, vt);
+                vt1 = e1.fma(d1, vt1);
+            }
+            vs = vs.add(vs1);
+            vt = vt.add(vt1);
+            for (; i < vecEnd; i += L) {
                 // d = z - max <= 0, clamped at -87 where e^d underflows (a -inf logit then adds ~1e-38, not NaN)
                 FloatVector d = FloatVector.fromArray(F, logits, i).sub(vm).max(EXP_MIN);
                 // e = e^d, written out here so C2 keeps it in registers (VectorOperators.EXP is a slow call):
