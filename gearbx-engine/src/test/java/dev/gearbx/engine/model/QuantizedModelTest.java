@@ -34,14 +34,7 @@ class QuantizedModelTest {
                 assertEquals(type, g.tensor("token_embd.weight").type());
                 assertEquals(GgmlType.F32, g.tensor("blk.0.attn_norm.weight").type());
             }
-            float[] logits = lastLogits(p);
-            double num = 0;
-            double den = 0;
-            for (int i = 0; i < ref.length; i++) {
-                num += (logits[i] - ref[i]) * (double) (logits[i] - ref[i]);
-                den += ref[i] * (double) ref[i];
-            }
-            double rel = Math.sqrt(num / den);
+            double rel = relativeError(ref, lastLogits(p));
             // same random floats, quantized: Q8_0 is close; Q4_0 (~6% rms error per uniform weight, compounded over
             // a random network) is a loose sanity bound (measured ~0.32)
             assertTrue(rel < (type == GgmlType.Q8_0 ? 0.02 : 0.5), type + " relative logit error " + rel);
@@ -58,18 +51,22 @@ class QuantizedModelTest {
         for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
             Path p = dir.resolve(type + ".gguf");
             SyntheticModel.write(p, k, type, 9, 0.2f);
-            float[] logits = lastLogits(p);
-            double num = 0;
-            double den = 0;
-            for (int i = 0; i < ref.length; i++) {
-                num += (logits[i] - ref[i]) * (double) (logits[i] - ref[i]);
-                den += ref[i] * (double) ref[i];
-            }
-            double rel = Math.sqrt(num / den);
+            double rel = relativeError(ref, lastLogits(p));
             // more bits, closer to the float twin
             assertTrue(rel < previous, type + " relative logit error " + rel + " not below " + previous);
             previous = rel;
         }
+    }
+
+    /** ||logits - ref|| / ||ref||. */
+    private static double relativeError(float[] ref, float[] logits) {
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < ref.length; i++) {
+            num += (logits[i] - ref[i]) * (double) (logits[i] - ref[i]);
+            den += ref[i] * (double) ref[i];
+        }
+        return Math.sqrt(num / den);
     }
 
     private static float[] lastLogits(Path p) {
