@@ -22,52 +22,22 @@ import jdk.incubator.vector.VectorOperators;
  * 5-bit quants (nibble plus a bit from the high-bit plane) to floats in registers, accumulates {@code q * x} per sub-block of 32 and applies the sub-block's
  * scale and min once per sub-block: {@code sum_j (d * scale_j * sum(q x) - dmin * min_j * sum(x))}.
  */
-public final class Q5KMatrix extends WeightMatrix {
+public final class Q5KMatrix extends KQuantMatrix {
     static final int BLOCK_BYTES = 176;
     private static final boolean SIX = false;
-    private final int blocks;
 
     Q5KMatrix(MemorySegment data, int rows, int cols) {
-        super(data, rows, cols);
-        this.blocks = KQuants.checkShape(GgmlType.Q5_K, data, rows, cols);
+        super(GgmlType.Q5_K, data, rows, cols);
     }
+
+
 
     @Override
-    public GgmlType type() {
-        return GgmlType.Q5_K;
+    float element(long offset, int i) {
+        return KQuants.q5kElement(data(), offset, i);
     }
 
-    private long blockOffset(int row, int block) {
-        return ((long) row * blocks + block) * BLOCK_BYTES;
-    }
 
-    @Override
-    public float get(int row, int col) {
-        checkElement(row, col);
-        return KQuants.q5kElement(data(), blockOffset(row, col / QK), col % QK);
-    }
-
-    @Override
-    public float dotScalar(int row, float[] x, int xOffset) {
-        checkRowAndVector(row, x, xOffset);
-        float[] w = new float[QK];
-        float sum = 0f;
-        for (int b = 0; b < blocks; b++) {
-            KQuants.dequantizeBlock(GgmlType.Q5_K, data(), blockOffset(row, b), w, 0);
-            for (int i = 0; i < QK; i++) {
-                sum += w[i] * x[xOffset + b * QK + i];
-            }
-        }
-        return sum;
-    }
-
-    @Override
-    public void copyRow(int row, float[] dst, int dstOffset) {
-        checkRowAndVector(row, dst, dstOffset);
-        for (int b = 0; b < blocks; b++) {
-            KQuants.dequantizeBlock(GgmlType.Q5_K, data(), blockOffset(row, b), dst, dstOffset + b * QK);
-        }
-    }
 
     /**
      * Single-row dot: the species-generic kernel. The 512-bit kernel needs x permuted first, which costs more than

@@ -23,52 +23,22 @@ import jdk.incubator.vector.VectorOperators;
  * 6-bit quants in registers: per half block of 128, one byte of the low-nibble plane serves elements {@code l} and
  * {@code l + 64} (or {@code l + 32} and {@code l + 96}) and one byte of the high-bit plane serves all four.
  */
-public final class Q6KMatrix extends WeightMatrix {
+public final class Q6KMatrix extends KQuantMatrix {
     static final int BLOCK_BYTES = 210;
     private static final boolean SIX = true;
-    private final int blocks;
 
     Q6KMatrix(MemorySegment data, int rows, int cols) {
-        super(data, rows, cols);
-        this.blocks = KQuants.checkShape(GgmlType.Q6_K, data, rows, cols);
+        super(GgmlType.Q6_K, data, rows, cols);
     }
+
+
 
     @Override
-    public GgmlType type() {
-        return GgmlType.Q6_K;
+    float element(long offset, int i) {
+        return KQuants.q6kElement(data(), offset, i);
     }
 
-    private long blockOffset(int row, int block) {
-        return ((long) row * blocks + block) * BLOCK_BYTES;
-    }
 
-    @Override
-    public float get(int row, int col) {
-        checkElement(row, col);
-        return KQuants.q6kElement(data(), blockOffset(row, col / QK), col % QK);
-    }
-
-    @Override
-    public float dotScalar(int row, float[] x, int xOffset) {
-        checkRowAndVector(row, x, xOffset);
-        float[] w = new float[QK];
-        float sum = 0f;
-        for (int b = 0; b < blocks; b++) {
-            KQuants.dequantizeBlock(GgmlType.Q6_K, data(), blockOffset(row, b), w, 0);
-            for (int i = 0; i < QK; i++) {
-                sum += w[i] * x[xOffset + b * QK + i];
-            }
-        }
-        return sum;
-    }
-
-    @Override
-    public void copyRow(int row, float[] dst, int dstOffset) {
-        checkRowAndVector(row, dst, dstOffset);
-        for (int b = 0; b < blocks; b++) {
-            KQuants.dequantizeBlock(GgmlType.Q6_K, data(), blockOffset(row, b), dst, dstOffset + b * QK);
-        }
-    }
 
     /**
      * Single-row dot: the species-generic kernel. The 512-bit kernel needs x permuted first, which costs more than
