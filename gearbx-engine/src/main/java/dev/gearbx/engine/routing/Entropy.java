@@ -80,17 +80,26 @@ public final class Entropy {
             FloatVector vt1 = FloatVector.zero(F);
             // two vectors per iteration, each with its own sums: twice the independent work in flight
             int vecEnd2 = start + (end - start) / (2 * L) * (2 * L);
+            // every constant as a vector made once, so nothing is broadcast inside the loop
+            FloatVector vMin = FloatVector.broadcast(F, EXP_MIN);
+            FloatVector vLog2e = FloatVector.broadcast(F, LOG2E);
+            FloatVector vMagic = FloatVector.broadcast(F, ROUND_MAGIC);
+            FloatVector vLn2Hi = FloatVector.broadcast(F, -LN2_HI);
+            FloatVector vLn2Lo = FloatVector.broadcast(F, -LN2_LO);
+            FloatVector vC6 = FloatVector.broadcast(F, C6);
+            FloatVector vC5 = FloatVector.broadcast(F, C5);
+            IntVector vBias = IntVector.broadcast(I, ROUND_MAGIC_BITS - 127);
             for (i = start; i < vecEnd2; i += 2 * L) {
-                FloatVector d0 = FloatVector.fromArray(F, logits, i).sub(vm).max(EXP_MIN);
-                FloatVector d1 = FloatVector.fromArray(F, logits, i + L).sub(vm).max(EXP_MIN);
-                FloatVector rounded0 = d0.fma(LOG2E, ROUND_MAGIC);
-                FloatVector rounded1 = d1.fma(LOG2E, ROUND_MAGIC);
-                FloatVector k0 = rounded0.sub(ROUND_MAGIC);
-                FloatVector k1 = rounded1.sub(ROUND_MAGIC);
-                FloatVector r0 = k0.mul(-LN2_HI).add(d0).add(k0.mul(-LN2_LO));
-                FloatVector r1 = k1.mul(-LN2_HI).add(d1).add(k1.mul(-LN2_LO));
-                FloatVector p0 = r0.fma(C6, C5);
-                FloatVector p1 = r1.fma(C6, C5);
+                FloatVector d0 = FloatVector.fromArray(F, logits, i).sub(vm).max(vMin);
+                FloatVector d1 = FloatVector.fromArray(F, logits, i + L).sub(vm).max(vMin);
+                FloatVector rounded0 = d0.fma(vLog2e, vMagic);
+                FloatVector rounded1 = d1.fma(vLog2e, vMagic);
+                FloatVector k0 = rounded0.sub(vMagic);
+                FloatVector k1 = rounded1.sub(vMagic);
+                FloatVector r0 = k0.fma(vLn2Hi, d0).add(k0.mul(vLn2Lo));
+                FloatVector r1 = k1.fma(vLn2Hi, d1).add(k1.mul(vLn2Lo));
+                FloatVector p0 = r0.fma(vC6, vC5);
+                FloatVector p1 = r1.fma(vC6, vC5);
                 p0 = p0.fma(r0, vC4);
                 p1 = p1.fma(r1, vC4);
                 p0 = p0.fma(r0, vC3);
@@ -101,9 +110,9 @@ public final class Entropy {
                 p1 = p1.fma(r1, vOne);
                 p0 = p0.fma(r0, vOne);
                 p1 = p1.fma(r1, vOne);
-                FloatVector e0 = p0.mul(rounded0.reinterpretAsInts().sub(ROUND_MAGIC_BITS - 127)
+                FloatVector e0 = p0.mul(rounded0.reinterpretAsInts().sub(vBias)
                         .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-                FloatVector e1 = p1.mul(rounded1.reinterpretAsInts().sub(ROUND_MAGIC_BITS - 127)
+                FloatVector e1 = p1.mul(rounded1.reinterpretAsInts().sub(vBias)
                         .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
                 vs = vs.add(e0);
                 vs1 = vs1.add(e1);
