@@ -53,6 +53,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
     private final int[] promptTokens;
     private final StringBuilder text = new StringBuilder();
     private final float[] scratch;
+    private final double[] logNormalizer = new double[1];
     private final long startNanos = System.nanoTime();
     private final int vocab;
     private final EnumMap<Gear, Integer> gearSteps = new EnumMap<>(Gear.class);
@@ -151,7 +152,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         boolean retried = false;
         while (true) {
             try {
-                entropy = Entropy.bits(logits, vocab);
+                entropy = Entropy.bits(logits, vocab, logNormalizer);
                 break;
             } catch (IllegalArgumentException broken) {
                 // NaN/Inf guard: the interceptor may run the same position once more at a higher gear
@@ -178,7 +179,8 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         // the sampler may modify its input in place: give it a copy and keep the raw logits
         System.arraycopy(logits, 0, scratch, 0, vocab);
         int token = sampler.sample(scratch, vocab);
-        float logProb = (float) (logits[token] - logSumExp(logits, vocab));
+        // log p = z - log sum e^z, the normalizer coming from the entropy pass
+        float logProb = (float) (logits[token] - logNormalizer[0]);
         long now = System.nanoTime();
         decodeNanos += now - t0;
         if (count == 0) {
@@ -227,19 +229,6 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         thresholds = calibrate ? Thresholds.calibrate(entropies, vocab, 4, base) : base;
         GearPolicy custom = request.policy() == null ? null : request.policy().get();
         return new Router(options, vocab, thresholds, custom, initial);
-    }
-
-    /** log(sum_i exp(x_i)), computed stably. */
-    private static double logSumExp(float[] x, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, x[i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += Math.exp(x[i] - max);
-        }
-        return max + Math.log(sum);
     }
 
     private @Nullable GeneratedToken finish(StopReason reason) {

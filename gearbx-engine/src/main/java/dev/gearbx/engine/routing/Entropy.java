@@ -36,6 +36,15 @@ public final class Entropy {
 
     /** Entropy in bits of softmax(logits[0 .. n)), Vector API path. */
     public static float bits(float[] logits, int n) {
+        return bits(logits, n, null);
+    }
+
+    /**
+     * Entropy in bits of softmax(logits[0 .. n)); when {@code logNormalizer} is given, its first
+     * element receives log(sum_i e^z_i) (natural log), so that log p_i = z_i - logNormalizer[0]
+     * comes from the same single pass.
+     */
+    public static float bits(float[] logits, int n, double @org.jspecify.annotations.Nullable [] logNormalizer) {
         check(logits, n);
         double m = Double.NEGATIVE_INFINITY;
         double s = 0;
@@ -167,6 +176,9 @@ public final class Entropy {
                 s += scale * bs;
                 t += scale * (bt + (bmax - m) * bs);
             }
+        }
+        if (logNormalizer != null && s > 0) {
+            logNormalizer[0] = m + Math.log(s);
         }
         return toBits(s, t);
     }

@@ -67,6 +67,26 @@ class EntropyTest {
     }
 
     @Test
+    void logNormalizerComesFromTheSamePass() {
+        SplittableRandom r = new SplittableRandom(9);
+        float[] logits = new float[50000];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) (r.nextGaussian() * 4);
+        }
+        double[] logZ = new double[1];
+        Entropy.bits(logits, logits.length, logZ);
+        double max = Double.NEGATIVE_INFINITY;
+        for (float z : logits) {
+            max = Math.max(max, z);
+        }
+        double sum = 0;
+        for (float z : logits) {
+            sum += Math.exp(z - max);
+        }
+        assertEquals(max + Math.log(sum), logZ[0], 1e-4);
+    }
+
+    @Test
     void nanIsRejected() {
         float[] logits = {1, Float.NaN, 2};
         assertThrows(IllegalArgumentException.class, () -> Entropy.bits(logits, 3));
