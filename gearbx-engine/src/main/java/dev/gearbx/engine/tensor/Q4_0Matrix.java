@@ -5,6 +5,7 @@ import static dev.gearbx.engine.tensor.QuantVectors.F;
 import static dev.gearbx.engine.tensor.QuantVectors.I;
 import static dev.gearbx.engine.tensor.QuantVectors.L;
 import static dev.gearbx.engine.tensor.QuantVectors.LE;
+import static dev.gearbx.engine.tensor.QuantVectors.LE_SHORT;
 import static dev.gearbx.engine.tensor.QuantVectors.PARTS;
 import static dev.gearbx.engine.tensor.QuantVectors.QK;
 import static dev.gearbx.engine.tensor.QuantVectors.SH;
@@ -12,6 +13,7 @@ import static dev.gearbx.engine.tensor.QuantVectors.SH;
 import dev.gearbx.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -127,10 +129,31 @@ public final class Q4_0Matrix extends WeightMatrix {
         return s;
     }
 
+    /** Bench/test hook: the float dotRows goes row by row through {@link #dot} (the path before the 4-row kernel). */
+    boolean rowByRow;
+
     @Override
     void dotRows(float[] x, int from, int to, float[] out) {
         if (!int8Activations) {
-            super.dotRows(x, from, to, out);
+            if (!QuantVectors.ROWS4_OK || rowByRow) {
+                super.dotRows(x, from, to, out);
+                return;
+            }
+            Objects.checkFromToIndex(from, to, rows());
+            Objects.checkFromIndexSize(0, cols(), x.length);
+            float[] xr = QuantVectors.arrangeQ4_0(x, cols());
+            MemorySegment seg = data();
+            long rowBytes = (long) blocksPerRow * BLOCK_BYTES;
+            int r = from;
+            for (; r + 4 <= to; r += 4) {
+                dot4(seg, blockOffset(r, 0), rowBytes, blocksPerRow, xr, out, r);
+            }
+            for (; r + 2 <= to; r += 2) {
+                dot2(seg, blockOffset(r, 0), rowBytes, blocksPerRow, xr, out, r);
+            }
+            if (r < to) {
+                dot1(seg, blockOffset(r, 0), blocksPerRow, xr, out, r);
+            }
             return;
         }
         QuantVectors.Q8Activations a = QuantVectors.quantizeActivations(x, cols());
@@ -138,6 +161,125 @@ public final class Q4_0Matrix extends WeightMatrix {
         for (int r = from; r < to; r++) {
             out[r] = dotInt8(seg, blockOffset(r, 0), blocksPerRow, a.q, a.d);
         }
+    }
+
+    /**
+     * Rows r .. r+3 (row i at {@code base + i * rowBytes}) against x arranged by {@link QuantVectors#arrangeQ4_0},
+     * 512-bit only. Per block the two x vectors and the block's -8 * sum(x) are loaded once for the four rows; per row
+     * the 16 quant bytes widen to 16 int lanes, {@code v & 0x0F} is the low nibble (element j) and {@code v & 0xF0}
+     * 16 times the high one (element j + 16, whose x is pre-scaled by 1/16), each converted and FMA'd with x; one
+     * FMA with the broadcast scale adds the block, and the -8 offset is a scalar {@code d * (-8 sum x)} per block.
+     * Written out (no vector helpers) so C2 keeps everything in registers.
+     */
+    private static void dot4(MemorySegment seg, long base, long rowBytes, int blocks, float[] xr, float[] out, int r) {
+        int cols = blocks * QK;
+        FloatVector a0 = FloatVector.zero(F);
+        float m0 = 0f;
+        FloatVector a1 = FloatVector.zero(F);
+        float m1 = 0f;
+        FloatVector a2 = FloatVector.zero(F);
+        float m2 = 0f;
+        FloatVector a3 = FloatVector.zero(F);
+        float m3 = 0f;
+        for (int b = 0; b < blocks; b++) {
+            int xo = b * QK;
+            FloatVector x0 = FloatVector.fromArray(F, xr, xo);
+            FloatVector x1 = FloatVector.fromArray(F, xr, xo + 16);
+            float xs = xr[cols + b];
+            IntVector v;
+            FloatVector s;
+            float d;
+            long q = base + (long) b * BLOCK_BYTES;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
+            a0 = s.fma(FloatVector.broadcast(F, d), a0);
+            m0 = Math.fma(d, xs, m0);
+            q += rowBytes;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
+            a1 = s.fma(FloatVector.broadcast(F, d), a1);
+            m1 = Math.fma(d, xs, m1);
+            q += rowBytes;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
+            a2 = s.fma(FloatVector.broadcast(F, d), a2);
+            m2 = Math.fma(d, xs, m2);
+            q += rowBytes;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
+            a3 = s.fma(FloatVector.broadcast(F, d), a3);
+            m3 = Math.fma(d, xs, m3);
+        }
+        out[r] = a0.reduceLanes(VectorOperators.ADD) + m0;
+        out[r + 1] = a1.reduceLanes(VectorOperators.ADD) + m1;
+        out[r + 2] = a2.reduceLanes(VectorOperators.ADD) + m2;
+        out[r + 3] = a3.reduceLanes(VectorOperators.ADD) + m3;
+    }
+
+    /** {@link #dot4} for two rows. */
+    private static void dot2(MemorySegment seg, long base, long rowBytes, int blocks, float[] xr, float[] out, int r) {
+        int cols = blocks * QK;
+        FloatVector a0 = FloatVector.zero(F);
+        float m0 = 0f;
+        FloatVector a1 = FloatVector.zero(F);
+        float m1 = 0f;
+        for (int b = 0; b < blocks; b++) {
+            int xo = b * QK;
+            FloatVector x0 = FloatVector.fromArray(F, xr, xo);
+            FloatVector x1 = FloatVector.fromArray(F, xr, xo + 16);
+            float xs = xr[cols + b];
+            IntVector v;
+            FloatVector s;
+            float d;
+            long q = base + (long) b * BLOCK_BYTES;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
+            a0 = s.fma(FloatVector.broadcast(F, d), a0);
+            m0 = Math.fma(d, xs, m0);
+            q += rowBytes;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
+            a1 = s.fma(FloatVector.broadcast(F, d), a1);
+            m1 = Math.fma(d, xs, m1);
+        }
+        out[r] = a0.reduceLanes(VectorOperators.ADD) + m0;
+        out[r + 1] = a1.reduceLanes(VectorOperators.ADD) + m1;
+    }
+
+    /** {@link #dot4} for one row. */
+    private static void dot1(MemorySegment seg, long base, int blocks, float[] xr, float[] out, int r) {
+        int cols = blocks * QK;
+        FloatVector a0 = FloatVector.zero(F);
+        float m0 = 0f;
+        for (int b = 0; b < blocks; b++) {
+            int xo = b * QK;
+            FloatVector x0 = FloatVector.fromArray(F, xr, xo);
+            FloatVector x1 = FloatVector.fromArray(F, xr, xo + 16);
+            float xs = xr[cols + b];
+            IntVector v;
+            FloatVector s;
+            float d;
+            long q = base + (long) b * BLOCK_BYTES;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
+            a0 = s.fma(FloatVector.broadcast(F, d), a0);
+            m0 = Math.fma(d, xs, m0);
+        }
+        out[r] = a0.reduceLanes(VectorOperators.ADD) + m0;
     }
 
     /**

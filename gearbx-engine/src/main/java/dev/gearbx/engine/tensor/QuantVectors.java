@@ -52,12 +52,40 @@ final class QuantVectors {
     static final boolean INT8_DEFAULT = Boolean.parseBoolean(
             System.getProperty("gearbx.quant.int8Activations", "false"));
 
+    /** Whether the multi-row float kernels apply: 512-bit vectors, one float vector per 16 bytes of a block. */
+    static final boolean ROWS4_OK = L == 16;
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
     private static final ThreadLocal<Q8Activations> ACTIVATIONS = ThreadLocal.withInitial(Q8Activations::new);
 
     private QuantVectors() {}
 
     static float half(MemorySegment seg, long offset) {
         return Float.float16ToFloat(seg.get(LE_SHORT, offset));
+    }
+
+    /**
+     * x arranged for Q4_0's multi-row kernel, in this thread's buffer: {@code [0, cols)} is x with the high half of
+     * each 32-block (elements 16-31) scaled by 1/16 (exact: the kernel reads high nibbles as {@code q << 4}), then
+     * {@code cols / 32} floats: -8 times the sum of each block of x.
+     */
+    static float[] arrangeQ4_0(float[] x, int cols) {
+        int blocks = cols / QK;
+        float[] xr = SCRATCH.get();
+        if (xr.length < cols + blocks) {
+            xr = new float[cols + blocks];
+            SCRATCH.set(xr);
+        }
+        for (int b = 0; b < blocks; b++) {
+            int o = b * QK;
+            FloatVector lo = FloatVector.fromArray(F, x, o);
+            FloatVector hi = FloatVector.fromArray(F, x, o + 16);
+            lo.intoArray(xr, o);
+            hi.mul(0.0625f).intoArray(xr, o + 16);
+            xr[cols + b] = -8f * lo.add(hi).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        }
+        return xr;
     }
 
     /** x[0 .. cols) quantized to int8 in blocks of 32 (as llama.cpp's q8_0 activations), in this thread's buffer. */
