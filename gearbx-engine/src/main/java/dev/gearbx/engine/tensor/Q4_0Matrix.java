@@ -8,6 +8,7 @@ import static dev.gearbx.engine.tensor.QuantVectors.LE;
 import static dev.gearbx.engine.tensor.QuantVectors.LE_SHORT;
 import static dev.gearbx.engine.tensor.QuantVectors.PARTS;
 import static dev.gearbx.engine.tensor.QuantVectors.QK;
+import static dev.gearbx.engine.tensor.QuantVectors.Q4_0_XSTRIDE;
 import static dev.gearbx.engine.tensor.QuantVectors.SH;
 
 import dev.gearbx.engine.gguf.GgmlType;
@@ -25,7 +26,9 @@ import jdk.incubator.vector.VectorOperators;
  * {@code qs}; element {@code j < 16} is {@code d * ((qs[j] & 0x0F) - 8)}, element {@code j + 16} is
  * {@code d * ((qs[j] >> 4) - 8)}. Rows are whole blocks ({@code cols % 32 == 0}).
  *
- * <p>{@link #dot} unpacks nibbles in registers, widens them to float and FMAs with x. With int8 activations (see
+ * <p>{@link #dot} unpacks nibbles in registers, widens them to float and FMAs with x. {@link #dotRows} (512-bit)
+ * arranges x once per call ({@link QuantVectors#arrangeQ4_0}) and runs four rows per pass (then two, then one),
+ * nibbles masked without shifts or "-8" subtractions. With int8 activations (see
  * {@link QuantVectors#INT8_DEFAULT}) {@link #dotRows} quantizes x once per call and does integer block dots.
  */
 public final class Q4_0Matrix extends WeightMatrix {
@@ -169,123 +172,96 @@ public final class Q4_0Matrix extends WeightMatrix {
     }
 
     /**
-     * Rows {@code r + i * step}, i = 0..3 (row i at {@code base + i * rowBytes}) against x arranged by {@link QuantVectors#arrangeQ4_0},
-     * 512-bit only. Per block the two x vectors and the block's -8 * sum(x) are loaded once for the four rows; per row
-     * the 16 quant bytes widen to 16 int lanes, {@code v & 0x0F} is the low nibble (element j) and {@code v & 0xF0}
-     * 16 times the high one (element j + 16, whose x is pre-scaled by 1/16), each converted and FMA'd with x; one
-     * FMA with the broadcast scale adds the block, and the -8 offset is a scalar {@code d * (-8 sum x)} per block.
-     * Written out (no vector helpers) so C2 keeps everything in registers.
+     * Rows {@code r + i * step}, i = 0..3 (row i at {@code base + i * rowBytes}) against x arranged by
+     * {@link QuantVectors#arrangeQ4_0}, 512-bit only. Per block the three x vectors are loaded once for the four rows;
+     * per row the 16 quant bytes widen to 16 int lanes, {@code v & 0x0F} is the low nibble (element j) and
+     * {@code v & 0xF0} 16 times the high one (element j + 16, whose x is pre-scaled by 1/16), each converted and FMA'd
+     * with x onto the block's -8 offset lanes; one FMA with the broadcast scale adds the block. Written out (no vector
+     * helpers) so C2 keeps everything in registers.
      */
     private static void dot4(MemorySegment seg, long base, long rowBytes, int blocks, float[] xr, float[] out, int r,
             int step) {
-        int cols = blocks * QK;
         FloatVector a0 = FloatVector.zero(F);
-        float m0 = 0f;
         FloatVector a1 = FloatVector.zero(F);
-        float m1 = 0f;
         FloatVector a2 = FloatVector.zero(F);
-        float m2 = 0f;
         FloatVector a3 = FloatVector.zero(F);
-        float m3 = 0f;
         for (int b = 0; b < blocks; b++) {
-            int xo = b * QK;
+            int xo = b * Q4_0_XSTRIDE;
             FloatVector x0 = FloatVector.fromArray(F, xr, xo);
             FloatVector x1 = FloatVector.fromArray(F, xr, xo + 16);
-            float xs = xr[cols + b];
+            FloatVector c = FloatVector.fromArray(F, xr, xo + 32);
             IntVector v;
             FloatVector s;
-            float d;
             long q = base + (long) b * BLOCK_BYTES;
             v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
-            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
             s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
-            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
-            a0 = s.fma(FloatVector.broadcast(F, d), a0);
-            m0 = Math.fma(d, xs, m0);
+            a0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a0);
             q += rowBytes;
             v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
-            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
             s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
-            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
-            a1 = s.fma(FloatVector.broadcast(F, d), a1);
-            m1 = Math.fma(d, xs, m1);
+            a1 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a1);
             q += rowBytes;
             v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
-            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
             s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
-            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
-            a2 = s.fma(FloatVector.broadcast(F, d), a2);
-            m2 = Math.fma(d, xs, m2);
+            a2 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a2);
             q += rowBytes;
             v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
-            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
             s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
-            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
-            a3 = s.fma(FloatVector.broadcast(F, d), a3);
-            m3 = Math.fma(d, xs, m3);
+            a3 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a3);
         }
-        out[r] = a0.reduceLanes(VectorOperators.ADD) + m0;
-        out[r + step] = a1.reduceLanes(VectorOperators.ADD) + m1;
-        out[r + 2 * step] = a2.reduceLanes(VectorOperators.ADD) + m2;
-        out[r + 3 * step] = a3.reduceLanes(VectorOperators.ADD) + m3;
+        out[r] = a0.reduceLanes(VectorOperators.ADD);
+        out[r + step] = a1.reduceLanes(VectorOperators.ADD);
+        out[r + 2 * step] = a2.reduceLanes(VectorOperators.ADD);
+        out[r + 3 * step] = a3.reduceLanes(VectorOperators.ADD);
     }
 
-    /** {@link #dot4} for two rows. */
+    /** {@link #dot4} for two adjacent rows. */
     private static void dot2(MemorySegment seg, long base, long rowBytes, int blocks, float[] xr, float[] out, int r) {
-        int cols = blocks * QK;
         FloatVector a0 = FloatVector.zero(F);
-        float m0 = 0f;
         FloatVector a1 = FloatVector.zero(F);
-        float m1 = 0f;
         for (int b = 0; b < blocks; b++) {
-            int xo = b * QK;
+            int xo = b * Q4_0_XSTRIDE;
             FloatVector x0 = FloatVector.fromArray(F, xr, xo);
             FloatVector x1 = FloatVector.fromArray(F, xr, xo + 16);
-            float xs = xr[cols + b];
+            FloatVector c = FloatVector.fromArray(F, xr, xo + 32);
             IntVector v;
             FloatVector s;
-            float d;
             long q = base + (long) b * BLOCK_BYTES;
             v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
-            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
             s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
-            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
-            a0 = s.fma(FloatVector.broadcast(F, d), a0);
-            m0 = Math.fma(d, xs, m0);
+            a0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a0);
             q += rowBytes;
             v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
-            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
             s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
-            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
-            a1 = s.fma(FloatVector.broadcast(F, d), a1);
-            m1 = Math.fma(d, xs, m1);
+            a1 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a1);
         }
-        out[r] = a0.reduceLanes(VectorOperators.ADD) + m0;
-        out[r + 1] = a1.reduceLanes(VectorOperators.ADD) + m1;
+        out[r] = a0.reduceLanes(VectorOperators.ADD);
+        out[r + 1] = a1.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@link #dot4} for one row. */
     private static void dot1(MemorySegment seg, long base, int blocks, float[] xr, float[] out, int r) {
-        int cols = blocks * QK;
         FloatVector a0 = FloatVector.zero(F);
-        float m0 = 0f;
         for (int b = 0; b < blocks; b++) {
-            int xo = b * QK;
+            int xo = b * Q4_0_XSTRIDE;
             FloatVector x0 = FloatVector.fromArray(F, xr, xo);
             FloatVector x1 = FloatVector.fromArray(F, xr, xo + 16);
-            float xs = xr[cols + b];
+            FloatVector c = FloatVector.fromArray(F, xr, xo + 32);
             IntVector v;
             FloatVector s;
-            float d;
             long q = base + (long) b * BLOCK_BYTES;
             v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
-            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).mul(x0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
             s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
-            d = Float.float16ToFloat(seg.get(LE_SHORT, q));
-            a0 = s.fma(FloatVector.broadcast(F, d), a0);
-            m0 = Math.fma(d, xs, m0);
+            a0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a0);
         }
-        out[r] = a0.reduceLanes(VectorOperators.ADD) + m0;
+        out[r] = a0.reduceLanes(VectorOperators.ADD);
     }
 
     /**

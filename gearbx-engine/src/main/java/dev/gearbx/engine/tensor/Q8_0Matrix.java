@@ -26,7 +26,8 @@ import jdk.incubator.vector.VectorOperators;
  * element = {@code d * q}. Rows are whole blocks ({@code cols % 32 == 0}).
  *
  * <p>{@link #dot} dequantizes in registers (bytes widened to float, FMA with x, one FMA per block with d).
- * {@link #dotRows} uses the same path by default, or, with int8 activations (see
+ * {@link #dotRows} uses the same dequantization by default, four rows per pass on 512-bit vectors (then two, then
+ * one), or, with int8 activations (see
  * {@link QuantVectors#INT8_DEFAULT}), quantizes x to int8 blocks once per call and does integer block dots.
  */
 public final class Q8_0Matrix extends WeightMatrix {

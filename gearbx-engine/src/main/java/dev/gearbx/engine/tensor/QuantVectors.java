@@ -65,25 +65,30 @@ final class QuantVectors {
         return Float.float16ToFloat(seg.get(LE_SHORT, offset));
     }
 
+    /** Floats per block of x arranged by {@link #arrangeQ4_0}. */
+    static final int Q4_0_XSTRIDE = 48;
+
     /**
-     * x arranged for Q4_0's multi-row kernel, in this thread's buffer: {@code [0, cols)} is x with the high half of
-     * each 32-block (elements 16-31) scaled by 1/16 (exact: the kernel reads high nibbles as {@code q << 4}), then
-     * {@code cols / 32} floats: -8 times the sum of each block of x.
+     * x arranged for Q4_0's multi-row kernels, in this thread's buffer, {@link #Q4_0_XSTRIDE} floats per 32-block:
+     * elements 0-15, elements 16-31 scaled by 1/16 (exact: the kernel reads high nibbles as {@code q << 4}), then
+     * -8 times (element j + element j + 16) in lane j: the "-8" offset of the block's 32 weights, folded into 16 lanes
+     * whose sum is -8 sum(x) (added once per row and block, before the scale).
      */
     static float[] arrangeQ4_0(float[] x, int cols) {
         int blocks = cols / QK;
         float[] xr = SCRATCH.get();
-        if (xr.length < cols + blocks) {
-            xr = new float[cols + blocks];
+        if (xr.length < blocks * Q4_0_XSTRIDE) {
+            xr = new float[blocks * Q4_0_XSTRIDE];
             SCRATCH.set(xr);
         }
         for (int b = 0; b < blocks; b++) {
             int o = b * QK;
+            int ro = b * Q4_0_XSTRIDE;
             FloatVector lo = FloatVector.fromArray(F, x, o);
             FloatVector hi = FloatVector.fromArray(F, x, o + 16);
-            lo.intoArray(xr, o);
-            hi.mul(0.0625f).intoArray(xr, o + 16);
-            xr[cols + b] = -8f * lo.add(hi).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            lo.intoArray(xr, ro);
+            hi.mul(0.0625f).intoArray(xr, ro + 16);
+            lo.add(hi).mul(-8f).intoArray(xr, ro + 32);
         }
         return xr;
     }
