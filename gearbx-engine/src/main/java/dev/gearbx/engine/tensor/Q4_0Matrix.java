@@ -5,13 +5,16 @@ import static dev.gearbx.engine.tensor.QuantVectors.F;
 import static dev.gearbx.engine.tensor.QuantVectors.I;
 import static dev.gearbx.engine.tensor.QuantVectors.L;
 import static dev.gearbx.engine.tensor.QuantVectors.LE;
+import static dev.gearbx.engine.tensor.QuantVectors.LE_SHORT;
 import static dev.gearbx.engine.tensor.QuantVectors.PARTS;
 import static dev.gearbx.engine.tensor.QuantVectors.QK;
+import static dev.gearbx.engine.tensor.QuantVectors.Q4_0_XSTRIDE;
 import static dev.gearbx.engine.tensor.QuantVectors.SH;
 
 import dev.gearbx.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -23,7 +26,9 @@ import jdk.incubator.vector.VectorOperators;
  * {@code qs}; element {@code j < 16} is {@code d * ((qs[j] & 0x0F) - 8)}, element {@code j + 16} is
  * {@code d * ((qs[j] >> 4) - 8)}. Rows are whole blocks ({@code cols % 32 == 0}).
  *
- * <p>{@link #dot} unpacks nibbles in registers, widens them to float and FMAs with x. With int8 activations (see
+ * <p>{@link #dot} unpacks nibbles in registers, widens them to float and FMAs with x. {@link #dotRows} (512-bit)
+ * arranges x once per call ({@link QuantVectors#arrangeQ4_0}) and runs four rows per pass (then two, then one),
+ * nibbles masked without shifts or "-8" subtractions. With int8 activations (see
  * {@link QuantVectors#INT8_DEFAULT}) {@link #dotRows} quantizes x once per call and does integer block dots.
  */
 public final class Q4_0Matrix extends WeightMatrix {
@@ -127,10 +132,36 @@ public final class Q4_0Matrix extends WeightMatrix {
         return s;
     }
 
+    /** Bench/test hook: the float dotRows goes row by row through {@link #dot} (the path before the 4-row kernel). */
+    boolean rowByRow;
+
     @Override
     void dotRows(float[] x, int from, int to, float[] out) {
         if (!int8Activations) {
-            super.dotRows(x, from, to, out);
+            if (!QuantVectors.ROWS4_OK || rowByRow) {
+                super.dotRows(x, from, to, out);
+                return;
+            }
+            Objects.checkFromToIndex(from, to, rows());
+            Objects.checkFromIndexSize(0, cols(), x.length);
+            float[] xr = QuantVectors.arrangeQ4_0(x, cols());
+            MemorySegment seg = data();
+            long rowBytes = (long) blocksPerRow * BLOCK_BYTES;
+            // the four rows of a pass are a quarter of the range apart, so each of the four weight streams runs on
+            // contiguously into its next row (adjacent rows made four short streams: slower than one row at a time
+            // at 2048 cols from DRAM)
+            int quarter = (to - from) / 4;
+            for (int i = 0; i < quarter; i++) {
+                int r = from + i;
+                dot4(seg, blockOffset(r, 0), quarter * rowBytes, blocksPerRow, xr, out, r, quarter);
+            }
+            int r = from + 4 * quarter;
+            for (; r + 2 <= to; r += 2) {
+                dot2(seg, blockOffset(r, 0), rowBytes, blocksPerRow, xr, out, r);
+            }
+            if (r < to) {
+                dot1(seg, blockOffset(r, 0), blocksPerRow, xr, out, r);
+            }
             return;
         }
         QuantVectors.Q8Activations a = QuantVectors.quantizeActivations(x, cols());
@@ -138,6 +169,99 @@ public final class Q4_0Matrix extends WeightMatrix {
         for (int r = from; r < to; r++) {
             out[r] = dotInt8(seg, blockOffset(r, 0), blocksPerRow, a.q, a.d);
         }
+    }
+
+    /**
+     * Rows {@code r + i * step}, i = 0..3 (row i at {@code base + i * rowBytes}) against x arranged by
+     * {@link QuantVectors#arrangeQ4_0}, 512-bit only. Per block the three x vectors are loaded once for the four rows;
+     * per row the 16 quant bytes widen to 16 int lanes, {@code v & 0x0F} is the low nibble (element j) and
+     * {@code v & 0xF0} 16 times the high one (element j + 16, whose x is pre-scaled by 1/16), each converted and FMA'd
+     * with x onto the block's -8 offset lanes; one FMA with the broadcast scale adds the block. Written out (no vector
+     * helpers) so C2 keeps everything in registers.
+     */
+    private static void dot4(MemorySegment seg, long base, long rowBytes, int blocks, float[] xr, float[] out, int r,
+            int step) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            int xo = b * Q4_0_XSTRIDE;
+            FloatVector x0 = FloatVector.fromArray(F, xr, xo);
+            FloatVector x1 = FloatVector.fromArray(F, xr, xo + 16);
+            FloatVector c = FloatVector.fromArray(F, xr, xo + 32);
+            IntVector v;
+            FloatVector s;
+            long q = base + (long) b * BLOCK_BYTES;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            a0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a0);
+            q += rowBytes;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            a1 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a1);
+            q += rowBytes;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            a2 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a2);
+            q += rowBytes;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            a3 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a3);
+        }
+        out[r] = a0.reduceLanes(VectorOperators.ADD);
+        out[r + step] = a1.reduceLanes(VectorOperators.ADD);
+        out[r + 2 * step] = a2.reduceLanes(VectorOperators.ADD);
+        out[r + 3 * step] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@link #dot4} for two adjacent rows. */
+    private static void dot2(MemorySegment seg, long base, long rowBytes, int blocks, float[] xr, float[] out, int r) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            int xo = b * Q4_0_XSTRIDE;
+            FloatVector x0 = FloatVector.fromArray(F, xr, xo);
+            FloatVector x1 = FloatVector.fromArray(F, xr, xo + 16);
+            FloatVector c = FloatVector.fromArray(F, xr, xo + 32);
+            IntVector v;
+            FloatVector s;
+            long q = base + (long) b * BLOCK_BYTES;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            a0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a0);
+            q += rowBytes;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            a1 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a1);
+        }
+        out[r] = a0.reduceLanes(VectorOperators.ADD);
+        out[r + 1] = a1.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@link #dot4} for one row. */
+    private static void dot1(MemorySegment seg, long base, int blocks, float[] xr, float[] out, int r) {
+        FloatVector a0 = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            int xo = b * Q4_0_XSTRIDE;
+            FloatVector x0 = FloatVector.fromArray(F, xr, xo);
+            FloatVector x1 = FloatVector.fromArray(F, xr, xo + 16);
+            FloatVector c = FloatVector.fromArray(F, xr, xo + 32);
+            IntVector v;
+            FloatVector s;
+            long q = base + (long) b * BLOCK_BYTES;
+            v = (IntVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE).convertShape(VectorOperators.B2I, I, 0);
+            s = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(x0, c);
+            s = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).fma(x1, s);
+            a0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a0);
+        }
+        out[r] = a0.reduceLanes(VectorOperators.ADD);
     }
 
     /**

@@ -6,6 +6,7 @@ import static dev.gearbx.engine.tensor.QuantVectors.F;
 import static dev.gearbx.engine.tensor.QuantVectors.I;
 import static dev.gearbx.engine.tensor.QuantVectors.L;
 import static dev.gearbx.engine.tensor.QuantVectors.LE;
+import static dev.gearbx.engine.tensor.QuantVectors.LE_SHORT;
 import static dev.gearbx.engine.tensor.QuantVectors.PARTS;
 import static dev.gearbx.engine.tensor.QuantVectors.QK;
 import static dev.gearbx.engine.tensor.QuantVectors.S;
@@ -13,6 +14,7 @@ import static dev.gearbx.engine.tensor.QuantVectors.S;
 import dev.gearbx.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -24,7 +26,8 @@ import jdk.incubator.vector.VectorOperators;
  * element = {@code d * q}. Rows are whole blocks ({@code cols % 32 == 0}).
  *
  * <p>{@link #dot} dequantizes in registers (bytes widened to float, FMA with x, one FMA per block with d).
- * {@link #dotRows} uses the same path by default, or, with int8 activations (see
+ * {@link #dotRows} uses the same dequantization by default, four rows per pass on 512-bit vectors (then two, then
+ * one), or, with int8 activations (see
  * {@link QuantVectors#INT8_DEFAULT}), quantizes x to int8 blocks once per call and does integer block dots.
  */
 public final class Q8_0Matrix extends WeightMatrix {
@@ -121,10 +124,35 @@ public final class Q8_0Matrix extends WeightMatrix {
         return s;
     }
 
+    /** Bench/test hook: the float dotRows goes row by row through {@link #dot} (the path before the 4-row kernel). */
+    boolean rowByRow;
+
     @Override
     void dotRows(float[] x, int from, int to, float[] out) {
         if (!int8Activations) {
-            super.dotRows(x, from, to, out);
+            if (!QuantVectors.ROWS4_OK || rowByRow) {
+                super.dotRows(x, from, to, out);
+                return;
+            }
+            Objects.checkFromToIndex(from, to, rows());
+            Objects.checkFromIndexSize(0, cols(), x.length);
+            MemorySegment seg = data();
+            long rowBytes = (long) blocksPerRow * BLOCK_BYTES;
+            // the four rows of a pass are a quarter of the range apart, so each of the four weight streams runs on
+            // contiguously into its next row (adjacent rows made four short streams: slower than one row at a time
+            // at 2048 cols from DRAM)
+            int quarter = (to - from) / 4;
+            for (int i = 0; i < quarter; i++) {
+                int r = from + i;
+                dot4(seg, blockOffset(r, 0), quarter * rowBytes, blocksPerRow, x, out, r, quarter);
+            }
+            int r = from + 4 * quarter;
+            for (; r + 2 <= to; r += 2) {
+                dot2(seg, blockOffset(r, 0), rowBytes, blocksPerRow, x, out, r);
+            }
+            if (r < to) {
+                out[r] = dotFloat(seg, blockOffset(r, 0), blocksPerRow, x, 0);
+            }
             return;
         }
         QuantVectors.Q8Activations a = QuantVectors.quantizeActivations(x, cols());
@@ -132,6 +160,78 @@ public final class Q8_0Matrix extends WeightMatrix {
         for (int r = from; r < to; r++) {
             out[r] = dotInt8(seg, blockOffset(r, 0), blocksPerRow, a.q, a.d);
         }
+    }
+
+    /**
+     * Rows {@code r + i * step}, i = 0..3 (row i at {@code base + i * rowBytes}) against x, 512-bit only: per block the two x vectors are
+     * loaded once for the four rows; per row the two 16-byte halves widen to float, FMA with x, and one FMA with the
+     * broadcast scale adds the block into the row's accumulator. Written out (no vector helpers) so C2 keeps
+     * everything in registers.
+     */
+    private static void dot4(MemorySegment seg, long base, long rowBytes, int blocks, float[] x, float[] out, int r,
+            int step) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            int xo = b * QK;
+            FloatVector x0 = FloatVector.fromArray(F, x, xo);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + 16);
+            long q = base + (long) b * BLOCK_BYTES;
+            FloatVector s = ((FloatVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            s = ((FloatVector) ByteVector.fromMemorySegment(B16, seg, q + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, s);
+            a0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a0);
+            q += rowBytes;
+            s = ((FloatVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            s = ((FloatVector) ByteVector.fromMemorySegment(B16, seg, q + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, s);
+            a1 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a1);
+            q += rowBytes;
+            s = ((FloatVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            s = ((FloatVector) ByteVector.fromMemorySegment(B16, seg, q + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, s);
+            a2 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a2);
+            q += rowBytes;
+            s = ((FloatVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            s = ((FloatVector) ByteVector.fromMemorySegment(B16, seg, q + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, s);
+            a3 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a3);
+        }
+        out[r] = a0.reduceLanes(VectorOperators.ADD);
+        out[r + step] = a1.reduceLanes(VectorOperators.ADD);
+        out[r + 2 * step] = a2.reduceLanes(VectorOperators.ADD);
+        out[r + 3 * step] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@link #dot4} for two rows. */
+    private static void dot2(MemorySegment seg, long base, long rowBytes, int blocks, float[] x, float[] out, int r) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            int xo = b * QK;
+            FloatVector x0 = FloatVector.fromArray(F, x, xo);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + 16);
+            long q = base + (long) b * BLOCK_BYTES;
+            FloatVector s = ((FloatVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            s = ((FloatVector) ByteVector.fromMemorySegment(B16, seg, q + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, s);
+            a0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a0);
+            q += rowBytes;
+            s = ((FloatVector) ByteVector.fromMemorySegment(B16, seg, q + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            s = ((FloatVector) ByteVector.fromMemorySegment(B16, seg, q + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, s);
+            a1 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(LE_SHORT, q))), a1);
+        }
+        out[r] = a0.reduceLanes(VectorOperators.ADD);
+        out[r + 1] = a1.reduceLanes(VectorOperators.ADD);
     }
 
     /** Integer block dots with int8 activations {@code xq} (widened to shorts) and their block scales {@code xd}. */

@@ -11,7 +11,8 @@ import java.util.SplittableRandom;
 import java.util.function.Function;
 
 /**
- * Not a test: times Q8_0 and Q4_0 matvec, both dot variants (weights dequantized to float and FMA with float x;
+ * Not a test: times Q8_0 and Q4_0 matvec, the float dot row by row ("old", before the multi-row kernels) and both
+ * current dotRows variants (weights dequantized to float and FMA with float x;
  * x quantized to int8 per 32-block with integer block dots), with F16 as a reference, on 2048x8192 and 8192x2048,
  * single-threaded ({@code dotRows} on the caller) and through {@link VectorKernels#matvec} on a pool of 2. Prints
  * GB/s of weight bytes (median, min, max). Each case cycles through copies totalling >= 192 MiB, so weights come
@@ -32,8 +33,18 @@ public final class QuantMatVecBench {
         int[][] shapes = {{2048, 8192}, {8192, 2048}};
         Variant[] variants = {
             new Variant("F16", GgmlType.F16, s -> d -> WeightMatrix.of(GgmlType.F16, s, d[0], d[1])),
+            new Variant("Q8_0 old", GgmlType.Q8_0, s -> d -> {
+                Q8_0Matrix m = new Q8_0Matrix(s, d[0], d[1], false);
+                m.rowByRow = true;
+                return m;
+            }),
             new Variant("Q8_0 float", GgmlType.Q8_0, s -> d -> new Q8_0Matrix(s, d[0], d[1], false)),
             new Variant("Q8_0 int8", GgmlType.Q8_0, s -> d -> new Q8_0Matrix(s, d[0], d[1], true)),
+            new Variant("Q4_0 old", GgmlType.Q4_0, s -> d -> {
+                Q4_0Matrix m = new Q4_0Matrix(s, d[0], d[1], false);
+                m.rowByRow = true;
+                return m;
+            }),
             new Variant("Q4_0 float", GgmlType.Q4_0, s -> d -> new Q4_0Matrix(s, d[0], d[1], false)),
             new Variant("Q4_0 int8", GgmlType.Q4_0, s -> d -> new Q4_0Matrix(s, d[0], d[1], true)),
         };

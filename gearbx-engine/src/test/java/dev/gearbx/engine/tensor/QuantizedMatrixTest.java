@@ -77,6 +77,59 @@ class QuantizedMatrixTest {
         }
     }
 
+    @Test
+    void multiRowDotRowsMatchesPerRowDotOffTheFourRowGrid() {
+        int[] colsList = {32, 64, 96, 160, 1024, 4096};
+        long seed = 500;
+        for (GgmlType type : TYPES) {
+            for (int rows = 1; rows <= 9; rows++) {
+                for (int cols : colsList) {
+                    MemorySegment seg = quantized(type, randomFloats(rows * cols, seed++, 1));
+                    WeightMatrix w = make(type, seg, rows, cols, false);
+                    float[] x = TestData.vector(cols, seed++);
+                    for (int from = 0; from < rows; from++) {
+                        for (int to = from; to <= rows; to++) {
+                            float[] out = new float[rows];
+                            java.util.Arrays.fill(out, Float.NaN);
+                            w.dotRows(x, from, to, out);
+                            for (int r = 0; r < rows; r++) {
+                                String where = type + " " + rows + "x" + cols + " [" + from + "," + to + ") row " + r;
+                                if (r < from || r >= to) {
+                                    assertTrue(Float.isNaN(out[r]), where + " written outside the range");
+                                    continue;
+                                }
+                                double tol = FLOAT_TOL * TestData.absSum(w, r, x, 0) + 1e-6;
+                                assertEquals(TestData.exactDot(w, r, x, 0), out[r], tol, where + " vs reference");
+                                assertEquals(w.dot(r, x, 0), out[r], 2 * tol, where + " vs dot");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void q4_0DotRowsHandlesExtremeNibblesAndZeroScales() {
+        // all-0 and all-15 nibbles (the -8 offset folded as -8 d sum(x)), plus a zero-scale block
+        int rows = 6;
+        int cols = 96;
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            int r = i / cols;
+            v[i] = r == 0 ? -1f : r == 1 ? (i % 2 == 0 ? 1f : -1f) : r == 2 ? 0f : (float) Math.sin(i) * (r - 2);
+        }
+        MemorySegment seg = quantized(GgmlType.Q4_0, v);
+        WeightMatrix w = make(GgmlType.Q4_0, seg, rows, cols, false);
+        float[] x = TestData.vector(cols, 3);
+        float[] out = new float[rows];
+        w.dotRows(x, 0, rows, out);
+        for (int r = 0; r < rows; r++) {
+            double tol = FLOAT_TOL * TestData.absSum(w, r, x, 0) + 1e-6;
+            assertEquals(TestData.exactDot(w, r, x, 0), out[r], tol, "row " + r);
+        }
+    }
+
     /** Σ_b (amax_b / 254) Σ_j |w_bj|, with 1e-6 relative slack: the extra error of int8 activations. */
     private static double int8Bound(WeightMatrix w, int row, float[] x) {
         double bound = 0;
