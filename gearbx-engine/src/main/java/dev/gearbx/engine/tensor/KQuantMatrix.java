@@ -56,6 +56,55 @@ abstract sealed class KQuantMatrix extends WeightMatrix permits Q4KMatrix, Q5KMa
         return sum;
     }
 
+    /** Whether x is arranged for Q6_K's layout (6-bit quants) rather than Q4_K/Q5_K's. */
+    abstract boolean sixBitLayout();
+
+    /** The 512-bit kernel: one row starting at {@code base} against x arranged by {@link KQuants#arrange}. */
+    abstract float kernel512(MemorySegment seg, long base, float[] xr);
+
+    /** The species-generic kernel: one row starting at {@code base} against plain x. */
+    abstract float kernelVector(MemorySegment seg, long base, float[] x, int xOffset);
+
+    /**
+     * Single-row dot: the species-generic kernel. The 512-bit kernel needs x permuted first, which costs
+     * more than one row (so it only pays in {@link #dotRows}); see {@link #dot512Arranged} for tests.
+     */
+    @Override
+    public final float dot(int row, float[] x, int xOffset) {
+        return dotLegacy(row, x, xOffset);
+    }
+
+    /** The first vector dot (species-generic, byte loads widened per 8/16 lanes): the fallback below 512 bits. */
+    final float dotLegacy(int row, float[] x, int xOffset) {
+        checkRowAndVector(row, x, xOffset);
+        if (KQuants.B == null) {
+            return dotScalar(row, x, xOffset);
+        }
+        return kernelVector(data(), blockOffset(row, 0), x, xOffset);
+    }
+
+    /** The 512-bit kernel for one row, x arranged per call (tests; requires {@link KQuants#V512}). */
+    final float dot512Arranged(int row, float[] x, int xOffset) {
+        checkRowAndVector(row, x, xOffset);
+        return kernel512(data(), blockOffset(row, 0), KQuants.arrange(x, xOffset, blocks, sixBitLayout()));
+    }
+
+    /** Arranges x once for the call, then the 512-bit kernel per row. */
+    @Override
+    final void dotRows(float[] x, int from, int to, float[] out) {
+        if (!KQuants.V512) {
+            super.dotRows(x, from, to, out);
+            return;
+        }
+        java.util.Objects.checkFromToIndex(from, to, rows());
+        java.util.Objects.checkFromIndexSize(0, cols(), x.length);
+        float[] xr = KQuants.arrange(x, 0, blocks, sixBitLayout());
+        MemorySegment seg = data();
+        for (int r = from; r < to; r++) {
+            out[r] = kernel512(seg, blockOffset(r, 0), xr);
+        }
+    }
+
     @Override
     public final void copyRow(int row, float[] dst, int dstOffset) {
         checkRowAndVector(row, dst, dstOffset);

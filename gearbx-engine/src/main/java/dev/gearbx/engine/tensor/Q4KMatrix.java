@@ -11,7 +11,6 @@ import static dev.gearbx.engine.tensor.KQuants.VI;
 
 import dev.gearbx.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
-import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -29,52 +28,24 @@ public final class Q4KMatrix extends KQuantMatrix {
         super(GgmlType.Q4_K, data, rows, cols);
     }
 
-
-
     @Override
     float element(long offset, int i) {
         return KQuants.q4kElement(data(), offset, i);
     }
 
-
-
-    /**
-     * Single-row dot: the species-generic kernel. The 512-bit kernel needs x permuted first, which costs more than
-     * the row itself (so it only pays in {@link #dotRows}); see {@link #dot512Arranged} for tests.
-     */
     @Override
-    public float dot(int row, float[] x, int xOffset) {
-        return dotLegacy(row, x, xOffset);
-    }
-
-    /** The 512-bit kernel for one row, x arranged per call (tests; requires {@link KQuants#V512}). */
-    float dot512Arranged(int row, float[] x, int xOffset) {
-        checkRowAndVector(row, x, xOffset);
-        return dot512(data(), blockOffset(row, 0), blocks, KQuants.arrange(x, xOffset, blocks, false));
+    boolean sixBitLayout() {
+        return false;
     }
 
     @Override
-    void dotRows(float[] x, int from, int to, float[] out) {
-        if (!KQuants.V512) {
-            super.dotRows(x, from, to, out);
-            return;
-        }
-        Objects.checkFromToIndex(from, to, rows());
-        Objects.checkFromIndexSize(0, cols(), x.length);
-        float[] xr = KQuants.arrange(x, 0, blocks, false);
-        MemorySegment seg = data();
-        for (int r = from; r < to; r++) {
-            out[r] = dot512(seg, blockOffset(r, 0), blocks, xr);
-        }
+    float kernel512(MemorySegment seg, long base, float[] xr) {
+        return dot512(seg, base, blocks, xr);
     }
 
-    /** The first vector dot (species-generic, byte loads widened per 8/16 lanes): the fallback below 512 bits. */
-    float dotLegacy(int row, float[] x, int xOffset) {
-        checkRowAndVector(row, x, xOffset);
-        if (B == null) {
-            return dotScalar(row, x, xOffset);
-        }
-        return dotVector(data(), blockOffset(row, 0), blocks, x, xOffset);
+    @Override
+    float kernelVector(MemorySegment seg, long base, float[] x, int xOffset) {
+        return dotVector(seg, base, blocks, x, xOffset);
     }
 
     /**

@@ -12,7 +12,6 @@ import static dev.gearbx.engine.tensor.KQuants.VI;
 import dev.gearbx.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -25,49 +24,29 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class Q6KMatrix extends KQuantMatrix {
     static final int BLOCK_BYTES = 210;
-    private static final boolean SIX = true;
 
     Q6KMatrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q6_K, data, rows, cols);
     }
-
-
 
     @Override
     float element(long offset, int i) {
         return KQuants.q6kElement(data(), offset, i);
     }
 
-
-
-    /**
-     * Single-row dot: the species-generic kernel. The 512-bit kernel needs x permuted first, which costs more than
-     * the row itself (so it only pays in {@link #dotRows}); see {@link #dot512Arranged} for tests.
-     */
     @Override
-    public float dot(int row, float[] x, int xOffset) {
-        return dotLegacy(row, x, xOffset);
-    }
-
-    /** The 512-bit kernel for one row, x arranged per call (tests; requires {@link KQuants#V512}). */
-    float dot512Arranged(int row, float[] x, int xOffset) {
-        checkRowAndVector(row, x, xOffset);
-        return dot512(data(), blockOffset(row, 0), blocks, KQuants.arrange(x, xOffset, blocks, SIX));
+    boolean sixBitLayout() {
+        return true;
     }
 
     @Override
-    void dotRows(float[] x, int from, int to, float[] out) {
-        if (!KQuants.V512) {
-            super.dotRows(x, from, to, out);
-            return;
-        }
-        Objects.checkFromToIndex(from, to, rows());
-        Objects.checkFromIndexSize(0, cols(), x.length);
-        float[] xr = KQuants.arrange(x, 0, blocks, SIX);
-        MemorySegment seg = data();
-        for (int r = from; r < to; r++) {
-            out[r] = dot512(seg, blockOffset(r, 0), blocks, xr);
-        }
+    float kernel512(MemorySegment seg, long base, float[] xr) {
+        return dot512(seg, base, blocks, xr);
+    }
+
+    @Override
+    float kernelVector(MemorySegment seg, long base, float[] x, int xOffset) {
+        return dotVector(seg, base, blocks, x, xOffset);
     }
 
     /**
@@ -134,15 +113,6 @@ public final class Q6KMatrix extends KQuantMatrix {
             acc = o1.fma(s.rearrange(KQuants.S6_3), acc);
         }
         return acc.add(accm).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** The first vector dot (species-generic, byte loads widened per 8/16 lanes): the fallback below 512 bits. */
-    float dotLegacy(int row, float[] x, int xOffset) {
-        checkRowAndVector(row, x, xOffset);
-        if (B == null) {
-            return dotScalar(row, x, xOffset);
-        }
-        return dotVector(data(), blockOffset(row, 0), blocks, x, xOffset);
     }
 
     private static float dotVector(MemorySegment seg, long base, int blocks, float[] x, int xOffset) {
