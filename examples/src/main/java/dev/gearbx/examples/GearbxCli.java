@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "gearbx 0.1.0-SNAPSHOT",
         description = "Local LLM inference for the JVM.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, QualityCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, BenchCommand.class, QualityCommand.class, DemoCommand.class, DemoEvalCommand.class, CommandLine.HelpCommand.class})
 public final class GearbxCli implements Runnable {
 
     @CommandLine.Spec
