@@ -210,7 +210,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int, default=0, help="optimizer steps; 0 = as many as fit --budget-seconds")
     ap.add_argument("--budget-seconds", type=float, default=240)
-    ap.add_argument("--max-seconds", type=float, default=420)
+    ap.add_argument("--max-seconds", type=float, default=420, help="safety cap on training time")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="stop after this many steps while the learning-rate schedule still spans --steps (0 = run all)")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--seq", type=int, default=256)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -288,7 +290,8 @@ def main():
     start = time.time()
     step = 0
     history = []
-    while step < args.steps and time.time() - start < args.max_seconds:
+    last = args.stop_after if args.stop_after > 0 else args.steps
+    while step < last and time.time() - start < args.max_seconds:
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         starts = torch.randint(0, data.numel() - args.seq - 1, (args.batch,), device=device, generator=gen)
@@ -356,7 +359,7 @@ def main():
             tensors.append({"name": name, "shape": shape, "offset": offset, "dtype": "f16" if len(shape) == 2 else "f32"})
             offset += a.nbytes
     json.dump({"config": cfg, "tensors": tensors,
-               "training": {"command": " ".join(sys.argv), "reproduce_with": f"--steps {step}", "steps": step, "seconds": round(elapsed, 1),
+               "training": {"command": " ".join(sys.argv), "reproduce_with": f"--steps {args.steps} --stop-after {step}" + (" --qat-int2" if args.qat_int2 else ""), "steps": step, "seconds": round(elapsed, 1),
                             "parameters": params, "tokens_seen": step * args.batch * args.seq,
                             "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
                             "torch": torch.__version__}},
