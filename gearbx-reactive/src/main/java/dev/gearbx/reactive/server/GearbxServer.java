@@ -259,8 +259,8 @@ public final class GearbxServer implements AutoCloseable {
             return a;
         }
         if (e instanceof ContextOverflowException) {
-            return new ApiError(HttpResponseStatus.BAD_REQUEST, "invalid_request_error", e.getMessage(), "messages",
-                    "context_length_exceeded");
+            return new ApiError(HttpResponseStatus.BAD_REQUEST, "invalid_request_error", String.valueOf(e.getMessage()),
+                    null, "context_length_exceeded");
         }
         if (e instanceof GearbxException || e instanceof IllegalArgumentException) {
             return new ApiError(HttpResponseStatus.BAD_REQUEST, "invalid_request_error", String.valueOf(e.getMessage()),
