@@ -64,7 +64,9 @@ public final class OpenAiBackend implements RemoteBackend {
     private OpenAiBackend(Builder b) {
         this.baseUrl = b.baseUrl;
         this.apiKey = b.apiKey;
-        this.gearModels = Collections.unmodifiableMap(new EnumMap<>(b.gearModels));
+        EnumMap<Gear, String> models = new EnumMap<>(Gear.class);
+        models.putAll(b.gearModels);
+        this.gearModels = Collections.unmodifiableMap(models);
         this.thresholds = b.thresholds;
         this.topLogprobs = b.topLogprobs;
         this.connectTimeout = b.connectTimeout;
@@ -125,18 +127,38 @@ public final class OpenAiBackend implements RemoteBackend {
         return maxLineBytes;
     }
 
-    /** Collects the settings; {@link #build()} checks that every gear has a model. */
+    /**
+     * The settings, immutable and fluent: every method returns a new builder, so one can be shared
+     * and varied. {@link #build()} checks that every gear has a model.
+     */
     public static final class Builder {
         private final URI baseUrl;
-        private @Nullable String apiKey;
-        private final EnumMap<Gear, String> gearModels = new EnumMap<>(Gear.class);
-        private Thresholds thresholds = DEFAULT_THRESHOLDS;
-        private int topLogprobs = 20;
-        private Duration connectTimeout = Duration.ofSeconds(10);
-        private Duration readTimeout = Duration.ofSeconds(60);
-        private int maxLineBytes = 1 << 20;
+        private final @Nullable String apiKey;
+        private final Map<Gear, String> gearModels;
+        private final Thresholds thresholds;
+        private final int topLogprobs;
+        private final Duration connectTimeout;
+        private final Duration readTimeout;
+        private final int maxLineBytes;
 
         private Builder(String baseUrl) {
+            this(parse(baseUrl), null, Map.of(), DEFAULT_THRESHOLDS, 20, Duration.ofSeconds(10), Duration.ofSeconds(60),
+                    1 << 20);
+        }
+
+        private Builder(URI baseUrl, @Nullable String apiKey, Map<Gear, String> gearModels, Thresholds thresholds,
+                int topLogprobs, Duration connectTimeout, Duration readTimeout, int maxLineBytes) {
+            this.baseUrl = baseUrl;
+            this.apiKey = apiKey;
+            this.gearModels = gearModels;
+            this.thresholds = thresholds;
+            this.topLogprobs = topLogprobs;
+            this.connectTimeout = connectTimeout;
+            this.readTimeout = readTimeout;
+            this.maxLineBytes = maxLineBytes;
+        }
+
+        private static URI parse(String baseUrl) {
             Objects.requireNonNull(baseUrl, "baseUrl");
             URI uri;
             try {
@@ -149,13 +171,13 @@ public final class OpenAiBackend implements RemoteBackend {
                 throw new IllegalArgumentException("baseUrl must be an http(s) URL such as http://127.0.0.1:11434/v1, got '"
                         + baseUrl + "'");
             }
-            this.baseUrl = uri;
+            return uri;
         }
 
         /** Sent as {@code Authorization: Bearer KEY}. */
         public Builder apiKey(String apiKey) {
-            this.apiKey = Objects.requireNonNull(apiKey, "apiKey");
-            return this;
+            return new Builder(baseUrl, Objects.requireNonNull(apiKey, "apiKey"), gearModels, thresholds, topLogprobs,
+                    connectTimeout, readTimeout, maxLineBytes);
         }
 
         /** The model that serves prompts routed to {@code gear} (the seed's {@code gear_models}). */
@@ -165,22 +187,26 @@ public final class OpenAiBackend implements RemoteBackend {
             if (model.isBlank()) {
                 throw new IllegalArgumentException("the model name for gear " + gear + " must not be blank");
             }
-            gearModels.put(gear, model);
-            return this;
+            EnumMap<Gear, String> next = new EnumMap<>(Gear.class);
+            next.putAll(gearModels);
+            next.put(gear, model);
+            return new Builder(baseUrl, apiKey, Collections.unmodifiableMap(next), thresholds, topLogprobs, connectTimeout,
+                    readTimeout, maxLineBytes);
         }
 
         /** One model for every gear (no routing between models; telemetry still per token). */
         public Builder model(String model) {
+            Builder b = this;
             for (Gear g : Gear.values()) {
-                gearModel(g, model);
+                b = b.gearModel(g, model);
             }
-            return this;
+            return b;
         }
 
         /** Top-k entropy thresholds in bits (0.4/1.2 by default). */
         public Builder thresholds(float low, float high) {
-            this.thresholds = new Thresholds(low, high);
-            return this;
+            return new Builder(baseUrl, apiKey, gearModels, new Thresholds(low, high), topLogprobs, connectTimeout,
+                    readTimeout, maxLineBytes);
         }
 
         /** Top log-probabilities asked for per token, 0 (no entropy) to 20 (default). */
@@ -188,20 +214,19 @@ public final class OpenAiBackend implements RemoteBackend {
             if (n < 0 || n > 20) {
                 throw new IllegalArgumentException("topLogprobs must be in [0, 20], got " + n);
             }
-            this.topLogprobs = n;
-            return this;
+            return new Builder(baseUrl, apiKey, gearModels, thresholds, n, connectTimeout, readTimeout, maxLineBytes);
         }
 
         /** Time to establish a connection (10 s by default). */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = positive(timeout, "connectTimeout");
-            return this;
+            return new Builder(baseUrl, apiKey, gearModels, thresholds, topLogprobs, positive(timeout, "connectTimeout"),
+                    readTimeout, maxLineBytes);
         }
 
         /** Longest silence while waiting for the reply or its next event (60 s by default); then the stream fails. */
         public Builder readTimeout(Duration timeout) {
-            this.readTimeout = positive(timeout, "readTimeout");
-            return this;
+            return new Builder(baseUrl, apiKey, gearModels, thresholds, topLogprobs, connectTimeout,
+                    positive(timeout, "readTimeout"), maxLineBytes);
         }
 
         /** Longest line of the event stream (1 MiB by default); longer is a protocol error. */
@@ -209,8 +234,7 @@ public final class OpenAiBackend implements RemoteBackend {
             if (bytes < 64) {
                 throw new IllegalArgumentException("maxLineBytes must be at least 64, got " + bytes);
             }
-            this.maxLineBytes = bytes;
-            return this;
+            return new Builder(baseUrl, apiKey, gearModels, thresholds, topLogprobs, connectTimeout, readTimeout, bytes);
         }
 
         private static Duration positive(Duration d, String name) {

@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -414,8 +413,7 @@ final class RemoteSequence implements Sequence {
             for (int i = 0; i < tokens.size(); i++) {
                 List<TokenLogprob> top = new ArrayList<>();
                 JsonNode map = lp.path("top_logprobs").path(i);
-                for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> e = it.next();
+                for (Map.Entry<String, JsonNode> e : map.properties()) {
                     top.add(new TokenLogprob(-1, e.getKey(), number(e.getValue(), "top_logprobs[]")));
                 }
                 JsonNode p = lp.path("token_logprobs").path(i);
