@@ -69,6 +69,12 @@ import reactor.core.scheduler.Scheduler;
  *       {@link IllegalStateException}.
  *   <li><b>Routing state</b> is per stream: each subscription starts a fresh sequence, policy,
  *       sampler and step rules.
+ *   <li><b>Remote models</b> ({@link Gearbx.Builder#remote}, e.g. an OpenAI-compatible server) keep
+ *       these semantics with three differences: the first demand sends the request, and up to 16
+ *       tokens may be read from the network ahead of demand (none is computed here, and a stream
+ *       waiting for the network holds no thread); the gear is chosen once per prompt, so step rules
+ *       ({@link GearbxOperators#stepRule}) do not apply while stream rules do; token ids are -1 and
+ *       {@link #kvCacheBytes()} stays 0 (the server holds the cache).
  * </ul>
  */
 public final class GearbxModel implements AutoCloseable {
