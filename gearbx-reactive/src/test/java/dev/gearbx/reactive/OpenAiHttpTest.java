@@ -131,7 +131,7 @@ class OpenAiHttpTest {
         })) {
             // a raw client reads three events, then stops reading and is killed (its connection closed)
             String body = "{\"model\":\"" + ID + "\",\"prompt\":\"Once upon a time\",\"max_tokens\":1500,\"stream\":true,"
-                    + "\"logprobs\":20,\"temperature\":1.5,\"seed\":7}";
+                    + "\"logprobs\":20,\"temperature\":0,\"ignore_eos\":true}";
             List<String> events = new CopyOnWriteArrayList<>();
             var killed = http.post().uri("/v1/completions").send(Mono.just(Unpooled.copiedBuffer(body, StandardCharsets.UTF_8)))
                     .response((res, content) -> content.asString())
@@ -151,8 +151,7 @@ class OpenAiHttpTest {
             // cancelling the client backend's stream closes its HTTP stream: the server cancels too
             ended.clear();
             List<StreamChunk> three = remote.stream("Once upon a time", StreamOptions.builder().maxTokens(1500)
-                    .stopAtEndOfGeneration(false).sampling(dev.gearbx.engine.sampling.SamplingParams.builder()
-                            .temperature(1.5f).seed(3).build()).build()).take(3).collectList().block(TIMEOUT);
+                    .stopAtEndOfGeneration(false).build()).take(3).collectList().block(TIMEOUT);
             assertEquals(3, three.size());
             awaitCondition(() -> !ended.isEmpty() && local.liveSequences() == 0);
             assertEquals(StopReason.CANCELLED, ended.getFirst().stopReason());

@@ -41,7 +41,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Endpoints and failures</h2>
  * {@code GearbxModel.stream(prompt)} posts to {@code /completions}, {@code chat(messages)} to
- * {@code /chat/completions}, both with {@code stream: true}. Demand is passed on: at most a few
+ * {@code /chat/completions}, both with {@code stream: true} (and {@code ignore_eos: true}, an
+ * extension of vLLM and gearbx, only for streams that do not stop at end-of-generation). Demand is passed on: at most a few
  * events are read ahead of the subscriber, and no compute thread waits on the network. A non-2xx
  * reply fails the stream with {@link OpenAiHttpException} (status and body); malformed SSE or JSON
  * with {@link OpenAiProtocolException}; a refused or dropped connection, or no data within

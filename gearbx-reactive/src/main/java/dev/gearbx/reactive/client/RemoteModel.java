@@ -117,6 +117,9 @@ final class RemoteModel implements LoadedModel {
         body.put("stream", true);
         body.putObject("stream_options").put("include_usage", true);
         body.put("max_tokens", request.maxTokens());
+        if (!request.stopAtEndOfGeneration()) {
+            body.put("ignore_eos", true); // an extension (vLLM, gearbx); sent only when asked for
+        }
         SamplingParams s = request.sampling();
         if (s.isGreedy()) {
             body.put("temperature", 0);

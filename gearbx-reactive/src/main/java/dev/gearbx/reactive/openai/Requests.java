@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Request bodies. Every field is nullable as parsed (absent means the server's default); the
- * server validates them and answers 400 naming the field.
+ * server validates them and answers 400 naming the field. {@code ignore_eos} is an extension (as in
+ * vLLM): generate past end-of-generation tokens, up to {@code max_tokens}.
  */
 public final class Requests {
     private Requests() {}
@@ -37,7 +38,8 @@ public final class Requests {
             @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) @Nullable List<String> stop,
             @Nullable Boolean logprobs,
             @Nullable Integer topLogprobs,
-            @Nullable Integer n) {}
+            @Nullable Integer n,
+            @Nullable Boolean ignoreEos) {}
 
     /**
      * Body of {@code POST /v1/completions}.
@@ -57,5 +59,6 @@ public final class Requests {
             @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) @Nullable List<String> stop,
             @Nullable Integer logprobs,
             @Nullable Boolean echo,
-            @Nullable Integer n) {}
+            @Nullable Integer n,
+            @Nullable Boolean ignoreEos) {}
 }

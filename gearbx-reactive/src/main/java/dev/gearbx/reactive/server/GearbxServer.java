@@ -54,7 +54,8 @@ import reactor.netty.http.server.HttpServerResponse;
  *   <li>{@code POST /v1/chat/completions} and {@code POST /v1/completions}: streamed
  *       ({@code "stream": true}: server-sent events ending with {@code data: [DONE]}) or whole;
  *       {@code max_tokens}, {@code temperature}, {@code top_p}, {@code seed}, {@code stop} (up to
- *       4), {@code logprobs}/{@code top_logprobs} (0 to 20), {@code stream_options.include_usage}.
+ *       4), {@code logprobs}/{@code top_logprobs} (0 to 20), {@code stream_options.include_usage},
+ *       and {@code ignore_eos} (an extension, as in vLLM).
  *       Sampling follows OpenAI (temperature and top-p only; temperature 0 is greedy); without any
  *       sampling field the model's own defaults apply.
  *   <li>{@code GET /v1/gearbx/telemetry}: server-sent events of every active stream's tokens

@@ -30,6 +30,7 @@ import org.jspecify.annotations.Nullable;
  * @param stop stop sequences (at most 4)
  * @param logprobs whether to report log-probabilities
  * @param topLogprobs top candidates per token, 0 to 20
+ * @param ignoreEos generate past end-of-generation tokens (the {@code ignore_eos} extension)
  */
 record ServedRequest(
         String model,
@@ -42,13 +43,15 @@ record ServedRequest(
         @Nullable SamplingParams sampling,
         List<String> stop,
         boolean logprobs,
-        int topLogprobs) {
+        int topLogprobs,
+        boolean ignoreEos) {
 
     private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool", "developer");
     private static final int MAX_STOPS = 4;
 
     StreamOptions options() {
-        StreamOptions.Builder b = StreamOptions.builder().maxTokens(maxTokens).topLogprobs(topLogprobs);
+        StreamOptions.Builder b = StreamOptions.builder().maxTokens(maxTokens).topLogprobs(topLogprobs)
+                .stopAtEndOfGeneration(!ignoreEos);
         if (sampling != null) {
             b.sampling(sampling);
         }
@@ -91,7 +94,8 @@ record ServedRequest(
         checkN(r.n());
         return new ServedRequest(model, true, "", List.copyOf(messages), Boolean.TRUE.equals(r.stream()),
                 includeUsage(r.stream(), r.streamOptions()), maxTokens(maxTokens, "max_tokens"),
-                sampling(r.temperature(), r.topP(), r.seed()), stops(r.stop()), logprobs, top);
+                sampling(r.temperature(), r.topP(), r.seed()), stops(r.stop()), logprobs, top,
+                Boolean.TRUE.equals(r.ignoreEos()));
     }
 
     /** Parses and validates a {@code /v1/completions} body. */
@@ -111,7 +115,8 @@ record ServedRequest(
         checkN(r.n());
         return new ServedRequest(model, false, r.prompt().getFirst(), List.of(), Boolean.TRUE.equals(r.stream()),
                 includeUsage(r.stream(), r.streamOptions()), maxTokens(r.maxTokens(), "max_tokens"),
-                sampling(r.temperature(), r.topP(), r.seed()), stops(r.stop()), r.logprobs() != null, top);
+                sampling(r.temperature(), r.topP(), r.seed()), stops(r.stop()), r.logprobs() != null, top,
+                Boolean.TRUE.equals(r.ignoreEos()));
     }
 
     private static <T> T parse(byte[] body, Class<T> type) {
