@@ -84,23 +84,40 @@ class OpenAiHttpTest {
     }
 
     @Test
-    void entropyFromTopLogprobsEqualsTheEnginesTruncatedEntropy() {
+    void entropyFromTopLogprobsEqualsTheEnginesTruncatedEntropy() throws Exception {
         List<ChatMessage> messages = List.of(ChatMessage.user("Once upon a time"));
-        List<StreamChunk> engine = local.chat(messages, StreamOptions.builder().maxTokens(24).topLogprobs(20).build())
-                .collectList().block(TIMEOUT);
-        List<StreamChunk> client = remote.chat(messages, StreamOptions.builder().maxTokens(24).build())
-                .collectList().block(TIMEOUT);
-        assertEquals(engine.size(), client.size());
+        // the engine's own chunks of the very generation the server streams (seen through a listener)
+        List<StreamChunk> engine = new CopyOnWriteArrayList<>();
+        List<StreamChunk> client;
+        try (AutoCloseable l = local.addListener(new GenerationListener() {
+            @Override
+            public void token(StreamChunk chunk) {
+                engine.add(chunk);
+            }
+        })) {
+            client = remote.chat(messages, StreamOptions.builder().maxTokens(24).build()).collectList().block(TIMEOUT);
+        }
         assertEquals(24, client.size());
+        assertEquals(engine.size(), client.size());
         for (int i = 0; i < engine.size(); i++) {
             StreamChunk e = engine.get(i);
             StreamChunk c = client.get(i);
+            assertEquals(20, e.topLogprobs().size(), "the server asked the engine for the client's top_logprobs");
             assertEquals(e.text(), c.text(), "token " + i);
             assertEquals(e.logProbability(), c.logProbability(), "log-probability of token " + i + ", bit for bit");
             assertEquals(20, c.topLogprobs().size());
             float truncated = TopKEntropy.bits(e.topLogprobs(), TokenLogprob::logProbability);
             assertEquals(truncated, c.entropy(), "truncated entropy of token " + i + ", bit for bit");
             assertTrue(c.entropy() <= e.entropy() + 1e-4f, "a lower bound of the full entropy");
+        }
+        // and a separate local run agrees on the text (its floats may differ in the last bits: the
+        // Vector API's lane reductions are not ordered, so JIT state can change rounding)
+        List<StreamChunk> direct = local.chat(messages, StreamOptions.builder().maxTokens(24).topLogprobs(20).build())
+                .collectList().block(TIMEOUT);
+        for (int i = 0; i < direct.size(); i++) {
+            assertEquals(direct.get(i).text(), client.get(i).text());
+            assertEquals(TopKEntropy.bits(direct.get(i).topLogprobs(), TokenLogprob::logProbability), client.get(i).entropy(),
+                    1e-4f);
         }
     }
 
@@ -227,6 +244,11 @@ class OpenAiHttpTest {
         assertEquals(", there was a little girl named ", stopped.getT2().at("/choices/0/text").asText());
         assertEquals("stop", stopped.getT2().at("/choices/0/finish_reason").asText());
 
+        String seeded = "{\"model\":\"" + ID + "\",\"prompt\":\"Once upon a time\",\"max_tokens\":24,"
+                + "\"temperature\":1.2,\"top_p\":0.9,\"seed\":11}";
+        assertEquals(post("/v1/completions", seeded).getT2().at("/choices/0/text").asText(),
+                post("/v1/completions", seeded).getT2().at("/choices/0/text").asText(), "the same seed, the same text");
+
         Tuple2<Integer, JsonNode> models = get("/v1/models");
         assertEquals("list", models.getT2().get("object").asText());
         assertEquals(ID, models.getT2().at("/data/0/id").asText());
@@ -257,6 +279,14 @@ class OpenAiHttpTest {
         assertEquals("model_not_found", unknown.getT2().at("/error/code").asText());
         String big = "{\"model\":\"" + ID + "\",\"prompt\":\"" + "a".repeat(100_000) + "\"}";
         assertError(post("/v1/completions", big), 413, null);
+        // the same without Content-Length (chunked): cut off while reading
+        byte[] half = big.substring(0, big.length() / 2).getBytes(StandardCharsets.UTF_8);
+        Tuple2<Integer, JsonNode> chunked = http.post().uri("/v1/completions")
+                .send(Flux.just(half, half).map(Unpooled::wrappedBuffer))
+                .responseSingle((res, content) -> content.asString().defaultIfEmpty("")
+                        .map(x -> reactor.util.function.Tuples.of(res.status().code(), json(x))))
+                .block(TIMEOUT);
+        assertError(chunked, 413, null);
         assertError(get("/v1/nothing"), 404, null);
         // the server still serves after all that
         assertEquals(200, post("/v1/completions", "{\"model\":\"" + ID + "\",\"prompt\":\"Hi\",\"max_tokens\":1}").getT1());

@@ -32,6 +32,7 @@ class OpenAiClientFailuresTest {
     static final String FINISH = "data: {\"choices\":[{\"index\":0,\"text\":\"\",\"finish_reason\":\"stop\"}]}\n\n";
 
     final List<DisposableServer> servers = new CopyOnWriteArrayList<>();
+    DisposableServer server;
 
     @AfterEach
     void stop() {
@@ -43,7 +44,7 @@ class OpenAiClientFailuresTest {
     }
 
     GearbxModel serve(Handler handler, Duration readTimeout) {
-        DisposableServer server = HttpServer.create().host("127.0.0.1").port(0)
+        server = HttpServer.create().host("127.0.0.1").port(0)
                 .route(r -> r.post("/v1/completions", (req, res) -> req.receive().then().thenMany(
                         Flux.defer(() -> Flux.from(handler.handle(req, res))))))
                 .bindNow();
@@ -68,10 +69,21 @@ class OpenAiClientFailuresTest {
     @Test
     void aWellFormedStreamWorksAndCountsTokens() {
         List<StreamChunk> seen = new CopyOnWriteArrayList<>();
-        try (GearbxModel m = serve((req, res) -> sse(res).sendString(Flux.just(TOKEN, TOKEN, FINISH, "data: [DONE]\n\n")),
-                TIMEOUT)) {
+        AtomicReference<String> auth = new AtomicReference<>();
+        AtomicReference<String> body = new AtomicReference<>();
+        server = HttpServer.create().host("127.0.0.1").port(0)
+                .route(r -> r.post("/v1/completions", (req, res) -> req.receive().aggregate().asString().flatMapMany(b -> {
+                    auth.set(req.requestHeaders().get("authorization"));
+                    body.set(b);
+                    return sse(res).sendString(Flux.just(TOKEN, TOKEN, FINISH, "data: [DONE]\n\n"));
+                }))).bindNow();
+        servers.add(server);
+        try (GearbxModel m = Gearbx.builder().remote(OpenAiBackend.builder("http://127.0.0.1:" + server.port() + "/v1")
+                .model("m").apiKey("secret").build()).build()) {
             m.stream("Hi").doOnNext(seen::add).blockLast(TIMEOUT);
         }
+        assertEquals("Bearer secret", auth.get());
+        assertTrue(body.get().contains("\"stream\":true") && body.get().contains("\"model\":\"m\""), body.get());
         assertEquals(2, seen.size());
         assertTrue(Float.isNaN(seen.get(0).entropy()), "no logprobs sent: entropy unknown");
     }
