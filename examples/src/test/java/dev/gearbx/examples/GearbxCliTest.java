@@ -51,6 +51,34 @@ class GearbxCliTest {
     }
 
     @Test
+    void serveAnswersOpenAiRequestsUntilStopped() throws Exception {
+        StringWriter out = new StringWriter();
+        CommandLine cli = GearbxCli.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        java.util.concurrent.CompletableFuture<Integer> code = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> cli.execute("serve", "--model", MODEL, "--port", "0", "--gear", "HIGH"));
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        java.util.regex.Matcher url;
+        while (!(url = java.util.regex.Pattern.compile("at (http://127\\.0\\.0\\.1:\\d+/v1)").matcher(out.toString())).find()) {
+            if (System.nanoTime() > deadline || code.isDone()) {
+                throw new AssertionError("no URL printed: " + out + (code.isDone() ? " exit " + code.get() : ""));
+            }
+            Thread.sleep(20);
+        }
+        try (var client = java.net.http.HttpClient.newHttpClient()) {
+            var reply = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url.group(1) + "/completions"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"stories260K\",\"prompt\":\"Once upon a time\",\"max_tokens\":32,\"temperature\":0}"))
+                    .header("Content-Type", "application/json").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, reply.statusCode(), reply.body());
+            assertTrue(reply.body().contains("\"text\":\", there was a little girl named Lily."), reply.body());
+        } finally {
+            ((ServeCommand) cli.getSubcommands().get("serve").getCommand()).stop();
+        }
+        assertEquals(0, code.get(20, java.util.concurrent.TimeUnit.SECONDS));
+    }
+
+    @Test
     void missingModelFileIsNamed() {
         Run r = run("generate", "--model", "/no/such/model.gguf");
         assertEquals(2, r.code());

@@ -9,6 +9,7 @@ import io.micrometer.observation.ObservationRegistry;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Exceptions;
 import reactor.core.publisher.FluxSink;
@@ -21,7 +22,9 @@ import reactor.core.scheduler.Scheduler;
  * <p>Every signal of the sink (request, cancel) only schedules a drain; the drain runs on the
  * stream's worker, so the sequence is touched by one thread at a time and no caller ever blocks.
  * A drain computes tokens while there is demand, checking cancellation before each step, and
- * yields its thread after {@link #SLICE_NANOS} so that streams sharing a thread take turns.
+ * yields its thread after {@link #SLICE_NANOS} so that streams sharing a thread take turns. A
+ * sequence that is not {@link Sequence#ready() ready} (a remote one waiting for the network) ends
+ * the drain; its {@link Sequence#whenReady} callback schedules the next one.
  */
 final class ChunkSource implements Runnable {
     /** A drain gives its thread back after this long (at least one step), if demand remains. */
@@ -32,6 +35,7 @@ final class ChunkSource implements Runnable {
     private final FluxSink<StreamChunk> sink;
     private final Scheduler.Worker worker;
     private final @Nullable Consumer<GenerationResult> onResult;
+    private final Function<GenerationRequest, Sequence> opener;
     private final AtomicInteger wip = new AtomicInteger();
     private volatile boolean cancelled;
     private volatile boolean finished;
@@ -44,19 +48,25 @@ final class ChunkSource implements Runnable {
     private long kvBytes;
     private long startNanos;
     private int emitted;
+    private boolean budgetSpent;
 
     private ChunkSource(GearbxModel model, GenerationRequest request, FluxSink<StreamChunk> sink,
-            @Nullable Consumer<GenerationResult> onResult) {
+            @Nullable Consumer<GenerationResult> onResult, Function<GenerationRequest, Sequence> opener) {
         this.model = model;
         this.request = request;
         this.sink = sink;
         this.onResult = onResult;
+        this.opener = opener;
         this.worker = model.scheduler().createWorker();
     }
 
+    /**
+     * Drives {@code sink} from the sequence that {@code opener} starts for {@code request} at the
+     * first demand.
+     */
     static void attach(GearbxModel model, GenerationRequest request, FluxSink<StreamChunk> sink,
-            @Nullable Consumer<GenerationResult> onResult) {
-        ChunkSource s = new ChunkSource(model, request, sink, onResult);
+            @Nullable Consumer<GenerationResult> onResult, Function<GenerationRequest, Sequence> opener) {
+        ChunkSource s = new ChunkSource(model, request, sink, onResult, opener);
         sink.onRequest(n -> s.schedule());
         sink.onDispose(() -> {
             s.cancelled = true;
@@ -113,12 +123,22 @@ final class ChunkSource implements Runnable {
                     end(null);
                     return false;
                 }
+                Sequence spent = sequence;
+                if (budgetSpent && spent != null) {
+                    finishAfterBudget(spent);
+                    return false;
+                }
                 if (sink.requestedFromDownstream() <= 0) {
                     return false;
                 }
                 Sequence s = sequence;
                 if (s == null) {
                     s = open();
+                }
+                if (!s.ready()) {
+                    // a remote step waits on I/O: give the thread back; the sequence wakes us up
+                    s.whenReady(this::schedule);
+                    return false;
                 }
                 boolean more = s.hasNext();
                 account(s);
@@ -137,9 +157,7 @@ final class ChunkSource implements Runnable {
                 sink.next(chunk);
                 if (emitted >= request.maxTokens()) {
                     // the budget is spent: complete now, without waiting for demand to find out
-                    s.hasNext();
-                    end(null);
-                    sink.complete();
+                    finishAfterBudget(s);
                     return false;
                 }
                 if (System.nanoTime() - deadline >= 0) {
@@ -151,6 +169,21 @@ final class ChunkSource implements Runnable {
             fail(e);
             return false;
         }
+    }
+
+    /**
+     * After the last token the budget allows: lets the sequence see its end (a remote one may still
+     * wait for its last events, e.g. the usage), then completes, whatever the demand.
+     */
+    private void finishAfterBudget(Sequence s) {
+        if (!s.ready()) {
+            budgetSpent = true;
+            s.whenReady(this::schedule);
+            return;
+        }
+        s.hasNext();
+        end(null);
+        sink.complete();
     }
 
     private Sequence open() {
@@ -167,7 +200,7 @@ final class ChunkSource implements Runnable {
                             : "pinned-" + request.routing().pinned().name().toLowerCase(java.util.Locale.ROOT))
                     .start();
         }
-        Sequence s = model.loaded().start(request);
+        Sequence s = opener.apply(request);
         sequence = s;
         kvBytes = s.kvCacheBytes();
         model.sequenceOpened(kvBytes);

@@ -69,6 +69,12 @@ import reactor.core.scheduler.Scheduler;
  *       {@link IllegalStateException}.
  *   <li><b>Routing state</b> is per stream: each subscription starts a fresh sequence, policy,
  *       sampler and step rules.
+ *   <li><b>Remote models</b> ({@link Gearbx.Builder#remote}, e.g. an OpenAI-compatible server) keep
+ *       these semantics with three differences: the first demand sends the request, and up to 16
+ *       tokens may be read from the network ahead of demand (none is computed here, and a stream
+ *       waiting for the network holds no thread); the gear is chosen once per prompt, so step rules
+ *       ({@link GearbxOperators#stepRule}) do not apply while stream rules do; token ids are -1 and
+ *       {@link #kvCacheBytes()} stays 0 (the server holds the cache).
  * </ul>
  */
 public final class GearbxModel implements AutoCloseable {
@@ -101,10 +107,11 @@ public final class GearbxModel implements AutoCloseable {
 
     /** A cold stream of the continuation of {@code prompt}; see the class comment for its semantics. */
     public Flux<StreamChunk> stream(String prompt, StreamOptions options) {
-        return stream(prompt, options, null);
+        return streamWithResult(prompt, options, null);
     }
 
-    private Flux<StreamChunk> stream(String prompt, StreamOptions options, @Nullable Consumer<GenerationResult> onResult) {
+    private Flux<StreamChunk> streamWithResult(String prompt, StreamOptions options,
+            @Nullable Consumer<GenerationResult> onResult) {
         return stream(prompt, options, onResult, false, null);
     }
 
@@ -113,7 +120,24 @@ public final class GearbxModel implements AutoCloseable {
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(options, "options");
         return Flux.create(sink -> ChunkSource.attach(this, request(prompt, options, sink, parseSpecial, addBos), sink,
-                onResult), FluxSink.OverflowStrategy.ERROR);
+                onResult, loaded::start), FluxSink.OverflowStrategy.ERROR);
+    }
+
+    /**
+     * {@link #stream(String, StreamOptions)}, and {@code onSummary} receives the generation's summary
+     * when it ends without error: before {@code onComplete} when it completes, and on the compute
+     * thread within one step after a cancellation (e.g. by a stop-sequence operator), with stop
+     * reason {@code CANCELLED}. The summary has the prompt's token count (for usage accounting).
+     */
+    public Flux<StreamChunk> stream(String prompt, StreamOptions options, Consumer<GenerationSummary> onSummary) {
+        Objects.requireNonNull(onSummary, "onSummary");
+        return streamWithResult(prompt, options, r -> onSummary.accept(GenerationSummary.of(r)));
+    }
+
+    /** {@link #chat(List, StreamOptions)} with {@code onSummary} as in {@link #stream(String, StreamOptions, Consumer)}. */
+    public Flux<StreamChunk> chat(List<ChatMessage> messages, StreamOptions options, Consumer<GenerationSummary> onSummary) {
+        Objects.requireNonNull(onSummary, "onSummary");
+        return chatWithResult(messages, options, r -> onSummary.accept(GenerationSummary.of(r)));
     }
 
     /**
@@ -125,12 +149,25 @@ public final class GearbxModel implements AutoCloseable {
      * @throws dev.gearbx.reactive.chat.ChatTemplateException (as onError) if the template fails
      */
     public Flux<StreamChunk> chat(List<ChatMessage> messages, StreamOptions options) {
+        return chatWithResult(messages, options, null);
+    }
+
+    private Flux<StreamChunk> chatWithResult(List<ChatMessage> messages, StreamOptions options,
+            @Nullable Consumer<GenerationResult> onResult) {
         Objects.requireNonNull(messages, "messages");
+        Objects.requireNonNull(options, "options");
+        if (loaded.takesChatMessages()) {
+            // a remote model gets the messages themselves; the last one's content stands for the prompt
+            List<ChatMessage> copy = List.copyOf(messages);
+            String last = copy.isEmpty() ? "" : copy.getLast().content();
+            return Flux.create(sink -> ChunkSource.attach(this, request(last, options, sink, false, null), sink, onResult,
+                    r -> loaded.startChat(copy, r)), FluxSink.OverflowStrategy.ERROR);
+        }
         return Flux.defer(() -> {
             ChatTemplate template = chatTemplate();
             String prompt = template.render(messages, true);
             boolean bosWritten = !template.bosToken().isEmpty() && prompt.startsWith(template.bosToken());
-            return stream(prompt, options, null, true, bosWritten ? Boolean.FALSE : null);
+            return stream(prompt, options, onResult, true, bosWritten ? Boolean.FALSE : null);
         });
     }
 
@@ -169,6 +206,7 @@ public final class GearbxModel implements AutoCloseable {
                 .stopAtEndOfGeneration(o.stopAtEndOfGeneration())
                 .parseSpecial(parseSpecial)
                 .addBosOrDefault(addBos)
+                .topLogprobs(o.topLogprobs())
                 .build();
     }
 
@@ -181,7 +219,7 @@ public final class GearbxModel implements AutoCloseable {
     public Mono<GenerationSummary> generate(String prompt, StreamOptions options) {
         return Mono.defer(() -> {
             AtomicReference<GenerationResult> result = new AtomicReference<>();
-            return stream(prompt, options, result::set).then(Mono.fromSupplier(() -> GenerationSummary.of(result.get())));
+            return streamWithResult(prompt, options, result::set).then(Mono.fromSupplier(() -> GenerationSummary.of(result.get())));
         });
     }
 

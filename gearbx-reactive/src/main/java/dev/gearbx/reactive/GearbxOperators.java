@@ -118,9 +118,7 @@ public final class GearbxOperators {
                 }
                 int keep = cut - before;
                 if (keep > 0) {
-                    sink.next(new StreamChunk(chunk.index(), chunk.tokenId(), chunk.text().substring(0, keep),
-                            chunk.entropy(), chunk.smoothedEntropy(), chunk.gear(), chunk.shifted(),
-                            chunk.logProbability(), chunk.stepNanos()));
+                    sink.next(chunk.withText(chunk.text().substring(0, keep)));
                 }
                 sink.complete();
             });

@@ -31,7 +31,10 @@ public record GenerationSummary(
 
     public GenerationSummary {
         tokenIds = tokenIds.clone();
-        gearShares = Collections.unmodifiableMap(new EnumMap<>(gearShares.isEmpty() ? Map.of() : gearShares));
+        // new EnumMap<>(map) throws on an empty map that is not an EnumMap (a generation with no token)
+        EnumMap<Gear, Double> shares = new EnumMap<>(Gear.class);
+        shares.putAll(gearShares);
+        gearShares = Collections.unmodifiableMap(shares);
     }
 
     @Override

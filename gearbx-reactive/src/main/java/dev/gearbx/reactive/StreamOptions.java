@@ -1,5 +1,6 @@
 package dev.gearbx.reactive;
 
+import dev.gearbx.engine.generate.GenerationRequest;
 import dev.gearbx.engine.routing.GearPolicy;
 import dev.gearbx.engine.routing.RoutingOptions;
 import dev.gearbx.engine.sampling.Sampler;
@@ -17,6 +18,8 @@ import org.jspecify.annotations.Nullable;
  * @param policy makes the gear policy of the stream (stage {@link Stage#GEAR_DECISION})
  * @param sampler makes the sampler of the stream (stage {@link Stage#SAMPLE})
  * @param stopAtEndOfGeneration stop at EOS/EOT (the token itself is not emitted)
+ * @param topLogprobs how many of each step's most likely tokens a chunk carries
+ *     ({@link StreamChunk#topLogprobs()}), 0 to 20
  */
 public record StreamOptions(
         int maxTokens,
@@ -24,7 +27,8 @@ public record StreamOptions(
         @Nullable RoutingOptions routing,
         @Nullable Supplier<GearPolicy> policy,
         @Nullable Supplier<Sampler> sampler,
-        boolean stopAtEndOfGeneration) {
+        boolean stopAtEndOfGeneration,
+        int topLogprobs) {
 
     private static final StreamOptions DEFAULTS = builder().build();
 
@@ -32,6 +36,16 @@ public record StreamOptions(
         if (maxTokens < 0) {
             throw new IllegalArgumentException("maxTokens must be >= 0 (0: the model's default), got " + maxTokens);
         }
+        if (topLogprobs < 0 || topLogprobs > GenerationRequest.MAX_TOP_LOGPROBS) {
+            throw new IllegalArgumentException("topLogprobs must be in [0, " + GenerationRequest.MAX_TOP_LOGPROBS
+                    + "], got " + topLogprobs);
+        }
+    }
+
+    /** Settings without top log-probabilities. */
+    public StreamOptions(int maxTokens, @Nullable SamplingParams sampling, @Nullable RoutingOptions routing,
+            @Nullable Supplier<GearPolicy> policy, @Nullable Supplier<Sampler> sampler, boolean stopAtEndOfGeneration) {
+        this(maxTokens, sampling, routing, policy, sampler, stopAtEndOfGeneration, 0);
     }
 
     /** The model's defaults. */
@@ -51,8 +65,15 @@ public record StreamOptions(
         private @Nullable Supplier<GearPolicy> policy;
         private @Nullable Supplier<Sampler> sampler;
         private boolean stopAtEndOfGeneration = true;
+        private int topLogprobs;
 
         private Builder() {}
+
+        /** Each chunk carries the step's {@code n} most likely tokens with their log-probabilities (0 to 20). */
+        public Builder topLogprobs(int n) {
+            this.topLogprobs = n;
+            return this;
+        }
 
         public Builder maxTokens(int maxTokens) {
             this.maxTokens = maxTokens;
@@ -87,7 +108,7 @@ public record StreamOptions(
         }
 
         public StreamOptions build() {
-            return new StreamOptions(maxTokens, sampling, routing, policy, sampler, stopAtEndOfGeneration);
+            return new StreamOptions(maxTokens, sampling, routing, policy, sampler, stopAtEndOfGeneration, topLogprobs);
         }
     }
 }

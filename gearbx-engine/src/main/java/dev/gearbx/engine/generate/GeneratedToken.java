@@ -1,6 +1,7 @@
 package dev.gearbx.engine.generate;
 
 import dev.gearbx.engine.gear.Gear;
+import java.util.List;
 
 /**
  * One generated token with its routing telemetry.
@@ -14,6 +15,8 @@ import dev.gearbx.engine.gear.Gear;
  * @param gear the gear of the forward step that produced this token
  * @param shifted whether that gear differs from the previous step's
  * @param stepNanos time of the forward step, routing and sampling that produced it
+ * @param topLogprobs the step's most likely tokens, most likely first (ties by lower id), as many
+ *     as the request's {@code topLogprobs}; empty when it asked for none
  */
 public record GeneratedToken(
         int index,
@@ -24,4 +27,16 @@ public record GeneratedToken(
         float smoothedEntropy,
         Gear gear,
         boolean shifted,
-        long stepNanos) {}
+        long stepNanos,
+        List<TokenLogprob> topLogprobs) {
+
+    public GeneratedToken {
+        topLogprobs = List.copyOf(topLogprobs);
+    }
+
+    /** A token without top log-probabilities. */
+    public GeneratedToken(int index, int tokenId, String text, float logProbability, float entropy,
+            float smoothedEntropy, Gear gear, boolean shifted, long stepNanos) {
+        this(index, tokenId, text, logProbability, entropy, smoothedEntropy, gear, shifted, stepNanos, List.of());
+    }
+}

@@ -16,7 +16,9 @@ import dev.gearbx.engine.tokenizer.StreamingDecoder;
 import dev.gearbx.engine.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import org.jspecify.annotations.Nullable;
@@ -200,7 +202,38 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         generated[count] = token;
         String piece = decoder.next(token);
         text.append(piece);
-        return new GeneratedToken(count++, token, piece, logProb, entropy, r.monitor().smoothed(), gear, shifted, now - t0);
+        return new GeneratedToken(count++, token, piece, logProb, entropy, r.monitor().smoothed(), gear, shifted, now - t0,
+                request.topLogprobs() == 0 ? List.of() : topLogprobs(logits, request.topLogprobs()));
+    }
+
+    /**
+     * The {@code k} largest logits as log-probabilities, largest first, ties by lower id (one pass
+     * with an insertion into a sorted array of k; k is at most 20). Runs after the timed part of the
+     * step, and only when asked for.
+     */
+    private List<TokenLogprob> topLogprobs(float[] logits, int k) {
+        int n = Math.min(k, vocab);
+        int[] ids = new int[n];
+        int size = 0;
+        for (int i = 0; i < vocab; i++) {
+            float z = logits[i];
+            if (size == n && !(z > logits[ids[n - 1]])) {
+                continue;
+            }
+            int j = size < n ? size++ : n - 1;
+            while (j > 0 && z > logits[ids[j - 1]]) {
+                ids[j] = ids[j - 1];
+                j--;
+            }
+            ids[j] = i;
+        }
+        TokenLogprob[] out = new TokenLogprob[size];
+        for (int i = 0; i < size; i++) {
+            int id = ids[i];
+            out[i] = new TokenLogprob(id, new String(tokenizer.tokenBytes(id), StandardCharsets.UTF_8),
+                    (float) (logits[id] - logNormalizer[0]));
+        }
+        return List.of(out);
     }
 
     /** Ingests the prompt (all but its last token) and sets up routing; returns the router. */

@@ -23,6 +23,8 @@ import java.util.Objects;
  *     of {@code sampling}
  * @param interceptor makes the step interceptor of each generation (NaN guard, gear overrides);
  *     null means {@link StepInterceptor#RETRY_ONE_GEAR_UP}
+ * @param topLogprobs how many of each step's most likely tokens to report with their
+ *     log-probabilities ({@link GeneratedToken#topLogprobs()}), {@code 0..}{@value #MAX_TOP_LOGPROBS}
  */
 public record GenerationRequest(
         String prompt,
@@ -34,7 +36,21 @@ public record GenerationRequest(
         RoutingOptions routing,
         java.util.function.@org.jspecify.annotations.Nullable Supplier<GearPolicy> policy,
         java.util.function.@org.jspecify.annotations.Nullable Supplier<Sampler> sampler,
-        java.util.function.@org.jspecify.annotations.Nullable Supplier<StepInterceptor> interceptor) {
+        java.util.function.@org.jspecify.annotations.Nullable Supplier<StepInterceptor> interceptor,
+        int topLogprobs) {
+
+    /** Most top log-probabilities a step reports (OpenAI's limit). */
+    public static final int MAX_TOP_LOGPROBS = 20;
+
+    /** The request without top log-probabilities. */
+    public GenerationRequest(String prompt, int maxTokens, SamplingParams sampling,
+            @org.jspecify.annotations.Nullable Boolean addBos, boolean parseSpecial, boolean stopAtEndOfGeneration,
+            RoutingOptions routing, java.util.function.@org.jspecify.annotations.Nullable Supplier<GearPolicy> policy,
+            java.util.function.@org.jspecify.annotations.Nullable Supplier<Sampler> sampler,
+            java.util.function.@org.jspecify.annotations.Nullable Supplier<StepInterceptor> interceptor) {
+        this(prompt, maxTokens, sampling, addBos, parseSpecial, stopAtEndOfGeneration, routing, policy, sampler,
+                interceptor, 0);
+    }
 
     /** The request without a custom sampler or interceptor. */
     public GenerationRequest(String prompt, int maxTokens, SamplingParams sampling,
@@ -49,6 +65,9 @@ public record GenerationRequest(
         Objects.requireNonNull(sampling, "sampling");
         if (maxTokens < 1) {
             throw new IllegalArgumentException("maxTokens must be at least 1, got " + maxTokens);
+        }
+        if (topLogprobs < 0 || topLogprobs > MAX_TOP_LOGPROBS) {
+            throw new IllegalArgumentException("topLogprobs must be in [0, " + MAX_TOP_LOGPROBS + "], got " + topLogprobs);
         }
     }
 
@@ -67,6 +86,7 @@ public record GenerationRequest(
         b.policy = policy;
         b.sampler = sampler;
         b.interceptor = interceptor;
+        b.topLogprobs = topLogprobs;
         return b;
     }
 
@@ -82,6 +102,7 @@ public record GenerationRequest(
         private java.util.function.@org.jspecify.annotations.Nullable Supplier<GearPolicy> policy;
         private java.util.function.@org.jspecify.annotations.Nullable Supplier<Sampler> sampler;
         private java.util.function.@org.jspecify.annotations.Nullable Supplier<StepInterceptor> interceptor;
+        private int topLogprobs;
 
         private Builder(String prompt) {
             this.prompt = Objects.requireNonNull(prompt, "prompt");
@@ -147,9 +168,15 @@ public record GenerationRequest(
             return this;
         }
 
+        /** Report each step's {@code n} most likely tokens with their log-probabilities (0: none). */
+        public Builder topLogprobs(int n) {
+            this.topLogprobs = n;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, maxTokens, sampling, addBos, parseSpecial, stopAtEndOfGeneration,
-                    routing, policy, sampler, interceptor);
+                    routing, policy, sampler, interceptor, topLogprobs);
         }
     }
 }

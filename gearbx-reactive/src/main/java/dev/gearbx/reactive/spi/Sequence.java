@@ -6,9 +6,28 @@ import java.util.Iterator;
 
 /**
  * One running sequence, pulled token by token: each {@link #hasNext()}/{@link #next()} runs at
- * most one decode step (the first also ingests the prompt). Not thread-safe: one thread at a time.
+ * most one decode step (the first also ingests the prompt). Not thread-safe: one thread at a time,
+ * except {@link #whenReady}.
+ *
+ * <p>A sequence whose next step waits on I/O (a remote backend waiting for the server's next
+ * event) says so with {@link #ready()}: the stream then gives its compute thread back instead of
+ * blocking in {@link #hasNext()}, and resumes when {@link #whenReady} calls back. Local sequences
+ * compute their step on the spot and keep the defaults (always ready).
  */
 public interface Sequence extends Iterator<GeneratedToken>, AutoCloseable {
+
+    /** Whether {@link #hasNext()} can answer now without blocking. */
+    default boolean ready() {
+        return true;
+    }
+
+    /**
+     * Runs {@code wakeUp} once, on any thread, as soon as {@link #ready()} is true (at once if it is
+     * already). Called after {@code ready()} answered false; a later call replaces an earlier one.
+     */
+    default void whenReady(Runnable wakeUp) {
+        wakeUp.run();
+    }
 
     /** The result so far; complete once {@link #hasNext()} returned false. */
     GenerationResult result();
