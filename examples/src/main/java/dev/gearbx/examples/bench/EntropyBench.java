@@ -65,18 +65,20 @@ final class EntropyBench implements Callable<Integer> {
     @Nullable String tracePrompt;
 
     /** Per prompt: mean entropy of its generated tokens and its gear shares. */
-    record PromptResult(String set, String prompt, int tokens, double meanEntropyBits, Map<Gear, Double> gearShares) {}
+    record PromptResult(String set, String prompt, int tokens, double meanEntropyBits, double firstTokenEntropyBits,
+            Map<Gear, Double> gearShares) {}
 
     /** Per set: the mean over its prompts of their mean entropies. */
     record SetResult(String set, int prompts, double meanEntropyBits, double minPromptMean, double maxPromptMean,
-            Map<Gear, Double> gearShares) {}
+            double meanFirstTokenEntropyBits, Map<Gear, Double> gearShares) {}
 
     /** One step of the traced generation. */
     record TracePoint(int index, double entropyBits, double smoothedBits, Gear gear) {}
 
     /** The results section of the JSON. */
     record Results(int tokensPerPrompt, String managed, @Nullable Double thresholdLowBits, @Nullable Double thresholdHighBits,
-            SetResult hard, SetResult trivial, @Nullable Double separationRatio, double target, boolean meetsTarget,
+            SetResult hard, SetResult trivial, @Nullable Double separationRatio, @Nullable Double firstTokenRatio,
+            double target, boolean meetsTarget,
             List<PromptResult> prompts, String tracePrompt, List<TracePoint> trace) {}
 
     @Override
@@ -97,7 +99,8 @@ final class EntropyBench implements Callable<Integer> {
                 for (String p : set.equals("hard") ? hard : trivial) {
                     List<GeneratedToken> ts = new ArrayList<>();
                     thresholds = generate(generator, p, n, ts);
-                    prompts.add(new PromptResult(set, p, ts.size(), mean(ts), shares(ts)));
+                    prompts.add(new PromptResult(set, p, ts.size(), mean(ts), ts.isEmpty() ? 0 : ts.getFirst().entropy(),
+                            shares(ts)));
                     progress.step();
                 }
             }
@@ -111,18 +114,21 @@ final class EntropyBench implements Callable<Integer> {
         SetResult h = set("hard", prompts);
         SetResult t = set("trivial", prompts);
         Double ratio = t.meanEntropyBits() > 0 ? h.meanEntropyBits() / t.meanEntropyBits() : null;
+        Double first = t.meanFirstTokenEntropyBits() > 0 ? h.meanFirstTokenEntropyBits() / t.meanFirstTokenEntropyBits() : null;
         Results results = new Results(n, scope.name(), thresholds == null ? null : (double) thresholds.low(),
-                thresholds == null ? null : (double) thresholds.high(), h, t, ratio, TARGET_RATIO,
+                thresholds == null ? null : (double) thresholds.high(), h, t, ratio, first, TARGET_RATIO,
                 ratio != null && ratio > TARGET_RATIO, prompts, traced, trace);
 
         out.printf("model %s (%s mode), %d tokens per prompt, routed (managed: %s)%n", path.getFileName(), bench.mode(), n, scope);
-        out.printf("%-8s %8s %14s %22s %s%n", "set", "prompts", "mean H (bits)", "prompt means min-max", "gear shares");
+        out.printf("%-8s %8s %14s %22s %16s  %s%n", "set", "prompts", "mean H (bits)", "prompt means min-max",
+                "1st token H", "gear shares");
         for (SetResult s : List.of(h, t)) {
-            out.printf("%-8s %8d %14.3f %11.3f-%-10.3f %s%n", s.set(), s.prompts(), s.meanEntropyBits(), s.minPromptMean(),
-                    s.maxPromptMean(), format(s.gearShares()));
+            out.printf("%-8s %8d %14.3f %11.3f-%-10.3f %16.3f  %s%n", s.set(), s.prompts(), s.meanEntropyBits(), s.minPromptMean(),
+                    s.maxPromptMean(), s.meanFirstTokenEntropyBits(), format(s.gearShares()));
         }
-        out.printf("separation ratio hard/trivial: %s (target > %.1f: %s)%n", ratio == null ? "n/a" : String.format("%.2f", ratio),
-                TARGET_RATIO, results.meetsTarget() ? "met" : "not met");
+        out.printf("separation ratio hard/trivial: %s (target > %.1f: %s); first generated token only: %s%n",
+                ratio == null ? "n/a" : String.format("%.2f", ratio), TARGET_RATIO, results.meetsTarget() ? "met" : "not met",
+                first == null ? "n/a" : String.format("%.2f", first));
         out.flush();
         BenchReport.of("entropy", bench, path.getFileName().toString(), spec.commandLine().getParseResult().originalArgs(), results)
                 .write(bench.json);
@@ -163,7 +169,8 @@ final class EntropyBench implements Callable<Integer> {
             p.gearShares().forEach((g, s) -> shares.merge(g, s * p.tokens() / tokens, Double::sum));
         }
         Stats s = Stats.of(means);
-        return new SetResult(name, ps.size(), java.util.Arrays.stream(means).average().orElse(0), s.min(), s.max(), shares);
+        return new SetResult(name, ps.size(), java.util.Arrays.stream(means).average().orElse(0), s.min(), s.max(),
+                ps.stream().mapToDouble(PromptResult::firstTokenEntropyBits).average().orElse(0), shares);
     }
 
     static String format(Map<Gear, Double> shares) {

@@ -182,6 +182,8 @@ final class QualityBench implements Callable<Integer> {
         long decodeNanos = 0;
         Map<String, int[]> levels = new TreeMap<>();
         int samplesLeft = samples;
+        // warm-up: the first task once, uncounted, so that this variant's kernels are compiled before timing
+        g.generate(GenerationRequest.builder(prompt(tasks.getFirst())).maxTokens(answerTokens).routing(v.routing()).build());
         for (Tasks.Task t : tasks) {
             StringBuilder text = new StringBuilder();
             GenerationResult r = g.generate(GenerationRequest.builder(prompt(t)).maxTokens(answerTokens).routing(v.routing()).build(),
