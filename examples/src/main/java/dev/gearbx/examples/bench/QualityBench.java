@@ -171,7 +171,7 @@ final class QualityBench implements Callable<Integer> {
     }
 
     private String prompt(Tasks.Task t) {
-        return template.replace("{question}", t.question()).replace("\\n", "\n");
+        return template.replace("\\n", "\n").replace("{question}", t.question());
     }
 
     private VariantQuality evaluate(LlamaModel m, BenchVariant v, List<Tasks.Task> tasks, int answerTokens, List<String> kl,
