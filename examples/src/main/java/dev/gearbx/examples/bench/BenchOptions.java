@@ -54,6 +54,14 @@ final class BenchOptions {
         return json.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".png");
     }
 
+    /** {@code value}, or an IllegalArgumentException naming {@code option} when it is below 1. */
+    static int positive(String option, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(option + " must be at least 1, got " + value);
+        }
+        return value;
+    }
+
     /** A progress bar of {@code total} steps (a no-op one when off). */
     Progress progress(String task, long total) {
         return Progress.start(task, total, !noProgress);

@@ -79,6 +79,8 @@ final class DecodeBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        BenchOptions.positive("--tokens", tokens);
+        BenchOptions.positive("--runs", runs);
         if (bench.unit) {
             tokens = Math.min(tokens, 8);
             runs = 1;

@@ -84,7 +84,7 @@ final class EntropyBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        int n = tokens != null ? tokens : bench.unit ? 8 : 48;
+        int n = BenchOptions.positive("--tokens", tokens != null ? tokens : bench.unit ? 8 : 48);
         List<String> hard = Prompts.read(hardFile, Prompts.HARD, "--hard");
         List<String> trivial = Prompts.read(trivialFile, Prompts.TRIVIAL, "--trivial");
         Path path = bench.modelFile();

@@ -99,13 +99,16 @@ final class LatencyBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        int n = tokens != null ? tokens : bench.unit ? 8 : 64;
-        int r = runs != null ? runs : bench.unit ? 2 : 5;
+        int n = BenchOptions.positive("--tokens", tokens != null ? tokens : bench.unit ? 8 : 64);
+        int r = BenchOptions.positive("--runs", runs != null ? runs : bench.unit ? 2 : 5);
         int rounds = bench.unit ? 3 : 7;
         Path path = bench.modelFile();
         List<BenchVariant> vs = variants.stream().map(BenchVariant::parse).toList();
         List<Monitor> monitors = new ArrayList<>();
         for (int v : vocabularies) {
+            if (v < 2) {
+                throw new IllegalArgumentException("--vocab sizes must be at least 2, got " + v);
+            }
             monitors.add(monitor(v, rounds, bench.unit ? 20 : 400));
         }
         List<Variant> results = new ArrayList<>();

@@ -94,10 +94,11 @@ final class ProductionBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        int n = promptCount != null ? promptCount : bench.unit ? 4 : 24;
-        int t = tokens != null ? tokens : bench.unit ? 8 : 64;
+        int n = BenchOptions.positive("--prompts", promptCount != null ? promptCount : bench.unit ? 4 : 24);
+        int t = BenchOptions.positive("--tokens", tokens != null ? tokens : bench.unit ? 8 : 64);
         List<Integer> levels = concurrency != null ? concurrency : bench.unit ? List.of(1, 2) : List.of(1, 2, 4);
-        int computeThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int computeThreads = BenchOptions.positive("--threads", threads != null ? threads : Runtime.getRuntime().availableProcessors());
+        levels.forEach(c -> BenchOptions.positive("--concurrency", c));
         List<String> set = new ArrayList<>(Prompts.TRIVIAL);
         set.addAll(Prompts.HARD);
         set = Prompts.read(promptFile, set, "--prompt-file");

@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import org.knowm.xchart.XYChart;
@@ -105,8 +104,8 @@ final class QualityBench implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         List<Tasks.Task> tasks = Tasks.read(tasksFile, bench.unit && limit == 0 ? 4 : limit);
-        int answerTokens = maxTokens != null ? maxTokens : bench.unit ? 8 : 48;
-        int klN = klTokens != null ? klTokens : bench.unit ? 8 : 64;
+        int answerTokens = BenchOptions.positive("--max-tokens", maxTokens != null ? maxTokens : bench.unit ? 8 : 48);
+        int klN = BenchOptions.positive("--kl-tokens", klTokens != null ? klTokens : bench.unit ? 8 : 64);
         List<BenchVariant> vs = variants.stream().map(BenchVariant::parse).toList();
         List<String> kl = klPrompts != null ? klPrompts : tasks.stream().map(this::prompt).toList();
         Path path = bench.modelFile();
@@ -157,7 +156,7 @@ final class QualityBench implements Callable<Integer> {
         for (VariantQuality q : rows) {
             StringBuilder levels = new StringBuilder();
             for (LevelAccuracy l : q.byLevel()) {
-                levels.append(String.format("L%s %.0f%% ", l.level(), 100 * l.accuracy()));
+                levels.append(String.format("%s:%.0f%% ", l.level(), 100 * l.accuracy()));
             }
             out.printf("%-16s %8.1f%% %4d/%-4d %10.1f %14.5f %11.1f%%  %s%s%n", q.variant(), 100 * q.accuracy(), q.correct(),
                     q.tasks(), q.tokensPerSecond(), q.meanKlNats(), 100 * q.top1Agreement(), levels,
@@ -180,7 +179,7 @@ final class QualityBench implements Callable<Integer> {
         int correct = 0;
         int generated = 0;
         long decodeNanos = 0;
-        Map<String, int[]> levels = new TreeMap<>();
+        Map<String, int[]> levels = new java.util.LinkedHashMap<>(); // in the order the file has them
         int samplesLeft = samples;
         // warm-up: the first task once, uncounted, so that this variant's kernels are compiled before timing
         g.generate(GenerationRequest.builder(prompt(tasks.getFirst())).maxTokens(answerTokens).routing(v.routing()).build());

@@ -81,6 +81,13 @@ class BenchUnitModesTest {
     }
 
     @Test
+    void badConcurrencyIsNamed() {
+        Run r = bench("production", "--unit", "--dir", MODELS.toString(), "--concurrency", "2,0");
+        assertTrue(r.code() != 0);
+        assertTrue(r.err().contains("--concurrency") && r.err().contains("0"), r.err());
+    }
+
+    @Test
     void missingTaskFileIsNamed() {
         Run r = bench("quality", "--unit", "--dir", MODELS.toString(), "--tasks", "/no/such/tasks.jsonl");
         assertTrue(r.code() != 0);
