@@ -1,5 +1,6 @@
 package dev.gearbx.examples;
 
+import dev.gearbx.examples.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,8 +10,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "gearbx 0.1.0-SNAPSHOT",
         description = "Local LLM inference for the JVM.",
-        subcommands = {GenerateCommand.class, ServeCommand.class, BenchCommand.class, QualityCommand.class, DemoCommand.class,
-                DemoEvalCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, ServeCommand.class, BenchCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class})
 public final class GearbxCli implements Runnable {
 
     @CommandLine.Spec
@@ -22,6 +23,7 @@ public final class GearbxCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        System.setProperty("java.awt.headless", "true"); // charts are drawn into images, never shown
         System.exit(commandLine().execute(args));
     }
 

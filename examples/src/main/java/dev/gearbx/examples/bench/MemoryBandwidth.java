@@ -1,4 +1,4 @@
-package dev.gearbx.examples;
+package dev.gearbx.examples.bench;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

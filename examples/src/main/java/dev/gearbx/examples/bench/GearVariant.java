@@ -1,4 +1,4 @@
-package dev.gearbx.examples;
+package dev.gearbx.examples.bench;
 
 import dev.gearbx.engine.gear.Gear;
 import dev.gearbx.engine.gear.GearConfig;

@@ -1,7 +1,5 @@
-package dev.gearbx.examples;
+package dev.gearbx.examples.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.gearbx.engine.gguf.GgmlType;
 import dev.gearbx.engine.model.LlamaModel;
 import dev.gearbx.engine.model.LlamaState;
@@ -16,30 +14,33 @@ import dev.gearbx.engine.tensor.Kernels;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
  * Decode speed on synthetic models of a given shape and type (made with the GGUF writer on first
- * use), beside this machine's measured read bandwidth.
+ * use), beside this machine's measured read bandwidth; each model pinned at each gear variant.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure decode tokens/s on synthetic models and compare with memory bandwidth.")
-final class BenchCommand implements Callable<Integer> {
+@Command(name = "decode", mixinStandardHelpOptions = true,
+        description = "Measure decode tokens/s on synthetic models (or --model) per gear and compare with memory bandwidth.")
+final class DecodeBench implements Callable<Integer> {
 
     @Spec
     @SuppressWarnings("NullAway.Init")
     CommandSpec spec;
+
+    @Mixin
+    BenchOptions bench = new BenchOptions();
 
     @Option(names = "--shape", split = ",", defaultValue = "110m", description = "Model shapes: 110m, 1b (default: ${DEFAULT-VALUE}).")
     List<String> shapes = List.of("110m");
@@ -48,17 +49,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Weight types of the synthetic models: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K (default: ${DEFAULT-VALUE}).")
     List<GgmlType> types = List.of(GgmlType.F16);
 
-    @Option(names = "--model", description = "Benchmark this GGUF file instead of synthetic shapes.")
-    @Nullable Path model;
-
     @Option(names = "--tokens", defaultValue = "64", description = "Tokens decoded per run (default: ${DEFAULT-VALUE}).")
     int tokens = 64;
 
     @Option(names = "--runs", defaultValue = "5", description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
     int runs = 5;
-
-    @Option(names = "--dir", defaultValue = "target/bench-models", description = "Where synthetic models are written (default: ${DEFAULT-VALUE}).")
-    Path dir = Path.of("target/bench-models");
 
     @Option(names = "--variants", split = ",", defaultValue = "HIGH",
             description = "Pinned gears to time, GEAR[:FORMAT]: HIGH, MID, LOW, LOW:INT2, MID:INT6 ... (default: ${DEFAULT-VALUE}).")
@@ -70,40 +65,51 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--group-size", defaultValue = "32", description = "Weights per scale of the packed formats (default: ${DEFAULT-VALUE}).")
     int groupSize = 32;
 
-    @Option(names = "--bandwidth", negatable = true, defaultValue = "true", description = "Measure memory read bandwidth first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--bandwidth", negatable = true, defaultValue = "true", description = "Measure memory read bandwidth first (default: ${DEFAULT-VALUE}; off with --unit).")
     boolean bandwidth = true;
 
-    @Option(names = "--json", description = "Also write the results as JSON to this file.")
-    @Nullable Path json;
+    /** One model at one gear variant. */
+    record Row(String model, String gear, long bytesPerToken, double tokensPerSecondMedian, double tokensPerSecondMin,
+            double tokensPerSecondMax, double effectiveGBs, @Nullable Double fractionOfBandwidth, double routingOverheadFraction) {}
+
+    /** The results section of the JSON. */
+    record Results(int tokens, int runs, @Nullable Double bandwidthGBs1Thread, @Nullable Double bandwidthGBsAllThreads,
+            List<Row> rows) {}
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, Object> report = new LinkedHashMap<>();
-        report.put("date", Instant.now().toString());
-        report.put("threads", Integer.getInteger("gearbx.threads", Runtime.getRuntime().availableProcessors()));
-        report.put("cpu", cpuName());
+        BenchOptions.positive("--tokens", tokens);
+        BenchOptions.positive("--runs", runs);
+        if (bench.unit) {
+            tokens = Math.min(tokens, 8);
+            runs = 1;
+            bandwidth = false;
+        }
+        Double one = null;
+        Double all = null;
         double bw = 0;
         if (bandwidth) {
-            double one = MemoryBandwidth.measure(1, 1L << 30, 5);
+            one = MemoryBandwidth.measure(1, 1L << 30, 5);
             int threads = Runtime.getRuntime().availableProcessors();
             bw = MemoryBandwidth.measure(threads, 1L << 30, 5);
+            all = bw;
             out.printf("memory read bandwidth: %.1f GB/s (1 thread), %.1f GB/s (%d threads)%n", one, bw, threads);
-            report.put("bandwidthGBs1Thread", one);
-            report.put("bandwidthGBsAllThreads", bw);
         }
-        List<Map<String, Object>> rows = new ArrayList<>();
+        List<Row> rows = new ArrayList<>();
         out.printf("%-28s %-16s %10s %12s %10s %10s %8s %9s%n", "model", "gear", "MB/token", "tok/s med", "min", "max",
                 "% bw", "route %");
         List<Path> files = new ArrayList<>();
-        if (model != null) {
-            files.add(model);
+        if (bench.unit) {
+            files.add(UnitModel.file(bench.dir));
+        } else if (bench.model != null) {
+            files.add(bench.modelFile());
         } else {
-            Files.createDirectories(dir);
+            Files.createDirectories(bench.dir);
             for (String s : shapes) {
                 ModelShape shape = ModelShape.named(s);
                 for (GgmlType t : types) {
-                    Path p = dir.resolve("synthetic-" + shape.name() + "-" + t.name().toLowerCase() + ".gguf");
+                    Path p = bench.dir.resolve("synthetic-" + shape.name() + "-" + t.name().toLowerCase(java.util.Locale.ROOT) + ".gguf");
                     if (!Files.exists(p)) {
                         out.printf("writing %s ...%n", p);
                         out.flush();
@@ -113,39 +119,52 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        for (Path p : files) {
-          for (String spec : variants) {
-            GearVariant variant = GearVariant.parse(spec);
-            try (LlamaModel m = LlamaModel.load(p, Kernels.preferred(), variant.config(scope, groupSize))) {
+        try (Progress progress = bench.progress("decode", (long) files.size() * variants.size())) {
+          for (Path p : files) {
+            for (String v : variants) {
+              GearVariant variant = GearVariant.parse(v);
+              try (LlamaModel m = LlamaModel.load(p, Kernels.preferred(), variant.config(scope, groupSize))) {
                 m.precision().prepare(variant.gear());
                 double[] routeFraction = new double[1];
                 double[] tps = decodeSpeed(m, variant.gear(), routeFraction);
                 long bytes = m.weights().bytesReadPerToken(variant.gear());
-                double median = tps[tps.length / 2];
+                double median = Stats.of(tps).median();
                 double pct = bw > 0 ? 100 * bytes * median / 1e9 / bw : Double.NaN;
                 String name = p.getFileName().toString().replace(".gguf", "");
                 out.printf("%-28s %-16s %10.1f %12.2f %10.2f %10.2f %8.1f %9.3f%n", name, variant.label(), bytes / 1e6, median,
                         tps[0], tps[tps.length - 1], pct, 100 * routeFraction[0]);
                 out.flush();
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("model", name);
-                row.put("gear", variant.label());
-                row.put("routingOverheadFraction", routeFraction[0]);
-                row.put("bytesPerToken", bytes);
-                row.put("tokensPerSecondMedian", median);
-                row.put("tokensPerSecondMin", tps[0]);
-                row.put("tokensPerSecondMax", tps[tps.length - 1]);
-                row.put("effectiveGBs", bytes * median / 1e9);
-                row.put("fractionOfBandwidth", bw > 0 ? pct / 100 : null);
-                rows.add(row);
+                rows.add(new Row(name, variant.label(), bytes, median, tps[0], tps[tps.length - 1], bytes * median / 1e9,
+                        bw > 0 ? pct / 100 : null, routeFraction[0]));
+              }
+              progress.step();
             }
           }
         }
-        report.put("results", rows);
-        if (json != null) {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report);
-        }
+        Results results = new Results(tokens, runs, one, all, rows);
+        BenchReport.of("decode", bench, files.size() == 1 ? files.getFirst().getFileName().toString() : "synthetic",
+                spec.commandLine().getParseResult().originalArgs(), results).write(bench.json);
+        Charts.save(chart(results), bench.chartFile());
         return 0;
+    }
+
+    /** Median tokens/s of each model and gear, bars coloured by gear. */
+    private static CategoryChart chart(Results r) {
+        CategoryChart c = new CategoryChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT)
+                .title("Decode tokens/s per gear (median of " + r.runs() + " runs, " + r.tokens() + " tokens)")
+                .xAxisTitle("model").yAxisTitle("tokens/s").build();
+        c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+        List<String> models = r.rows().stream().map(Row::model).distinct().toList();
+        List<String> gears = r.rows().stream().map(Row::gear).distinct().toList();
+        for (String g : gears) {
+            List<Double> y = new ArrayList<>();
+            for (String m : models) {
+                y.add(r.rows().stream().filter(x -> x.model().equals(m) && x.gear().equals(g))
+                        .mapToDouble(Row::tokensPerSecondMedian).findFirst().orElse(0));
+            }
+            c.addSeries(g, models, y).setFillColor(Charts.variantColor(g));
+        }
+        return c;
     }
 
     /**
@@ -201,15 +220,5 @@ final class BenchCommand implements Callable<Integer> {
             token = best;
         }
         return steps;
-    }
-
-    private static String cpuName() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-                    .filter(l -> l.startsWith("model name")).findFirst()
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
-        } catch (Exception e) {
-            return "unknown";
-        }
     }
 }

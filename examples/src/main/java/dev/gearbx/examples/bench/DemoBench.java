@@ -1,4 +1,4 @@
-package dev.gearbx.examples;
+package dev.gearbx.examples.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -36,11 +36,11 @@ import picocli.CommandLine.Model.CommandSpec;
  * Scores the demo model on its evaluation set: accuracy per difficulty level, mean entropy of the generated tokens
  * (trivial vs arithmetic), gear shares and decode speed, for static gears and for routing, side by side in one run.
  */
-@Command(name = "demo-eval", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Score the demo model per difficulty level for static gears and routing, side by side.",
             "Variants: HIGH, MID, LOW:INT4, LOW:INT2 (static), ROUTED:INT4, ROUTED:INT2 (routing with that LOW format),",
             "suffix :CAL to calibrate the thresholds from the prompt."})
-final class DemoEvalCommand implements Callable<Integer> {
+final class DemoBench implements Callable<Integer> {
 
     @Spec
     @SuppressWarnings("NullAway.Init")
