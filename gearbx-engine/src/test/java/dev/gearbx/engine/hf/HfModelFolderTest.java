@@ -1,0 +1,135 @@
+package dev.gearbx.engine.hf;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gearbx.engine.gear.Gear;
+import dev.gearbx.engine.generate.GenerationRequest;
+import dev.gearbx.engine.generate.GenerationResult;
+import dev.gearbx.engine.generate.Generator;
+import dev.gearbx.engine.gguf.GgufFile;
+import dev.gearbx.engine.gguf.GgufTensorInfo;
+import dev.gearbx.engine.model.LlamaModel;
+import dev.gearbx.engine.model.LlamaState;
+import dev.gearbx.engine.model.RopeType;
+import dev.gearbx.engine.routing.RoutingOptions;
+import dev.gearbx.engine.testing.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Hugging Face folders through the same model API as GGUF: stories260K exported by gearbx (Q/K
+ * rows un-permuted, so the folder's RoPE is the rotate-half one) computes what the GGUF computes;
+ * sharded and single-file folders agree; folder to GGUF gives back the original tensors bit for bit.
+ */
+class HfModelFolderTest {
+    static final int[] PROMPT = {1, 403, 407, 261, 378};
+    static final int[] REFERENCE = {432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337,
+        410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394};
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void stories260KFolderHasTheFilesAndLayout() {
+        Path dir = HfFixtures.stories260K();
+        for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"}) {
+            assertTrue(Files.isRegularFile(dir.resolve(f)), f);
+        }
+        try (HfModelFolder hf = HfModelFolder.open(dir)) {
+            assertTrue(hf.halfRotationLayout());
+            assertEquals("llama", hf.metadata().getString("general.architecture"));
+            assertEquals(4, hf.metadata().getInt("llama.attention.head_count_kv"));
+            assertTrue(hf.findTensor("output.weight").isPresent(), "stories260K.gguf has its own output.weight");
+            GgufTensorInfo q = hf.findTensor("blk.0.attn_q.weight").orElseThrow();
+            assertArrayEquals(new long[] {64, 64}, q.shape());
+        }
+    }
+
+    @Test
+    void folderLogitsMatchTheGgufAndGreedyTextIsTheReference() {
+        try (LlamaModel gguf = LlamaModel.load(TestModels.stories260K());
+                LlamaModel hf = LlamaModel.load(HfFixtures.stories260K())) {
+            assertEquals(RopeType.INTERLEAVED, gguf.config().ropeType());
+            assertEquals(RopeType.NEOX, hf.config().ropeType());
+            assertEquals(gguf.config().withRopeType(RopeType.NEOX).vocabularySize(), hf.config().vocabularySize());
+            assertArrayEquals(PROMPT, hf.tokenizer().encode("Once upon a time"));
+            LlamaState a = gguf.newState(64);
+            LlamaState b = hf.newState(64);
+            for (int t : new int[] {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 5, 511, 0, 300}) {
+                float[] la = gguf.forward(a, t).clone();
+                float[] lb = hf.forward(b, t);
+                double rel = HfFixtures.relativeError(la, lb);
+                assertTrue(rel < 1e-4, "relative logit error " + rel + " after token " + t);
+            }
+            GenerationResult r = new Generator(hf).generate(GenerationRequest.builder("Once upon a time").maxTokens(32)
+                    .routing(RoutingOptions.pinned(Gear.HIGH)).build());
+            assertArrayEquals(REFERENCE, r.tokenIds());
+        }
+    }
+
+    @Test
+    void shardedFolderEqualsTheSingleFile() {
+        Path sharded = HfFixtures.stories260KSharded();
+        assertTrue(Files.isRegularFile(sharded.resolve(HfModelFolder.INDEX)));
+        assertFalse(Files.exists(sharded.resolve(HfModelFolder.SINGLE)));
+        try (HfModelFolder s = HfModelFolder.open(sharded); HfModelFolder one = HfModelFolder.open(HfFixtures.stories260K())) {
+            assertTrue(s.shards().size() >= 3, s.shards().size() + " shards");
+            assertEquals(one.tensors().size(), s.tensors().size());
+            for (GgufTensorInfo t : one.tensors()) {
+                assertEquals(-1, one.tensorData(t).mismatch(s.tensorData(s.findTensor(t.name()).orElseThrow())), t.name());
+            }
+        }
+        try (LlamaModel a = LlamaModel.load(HfFixtures.stories260K()); LlamaModel b = LlamaModel.load(sharded)) {
+            assertArrayEquals(a.forward(a.newState(4), 1).clone(), b.forward(b.newState(4), 1));
+        }
+    }
+
+    @Test
+    void folderToGgufGivesBackTheOriginalTensors() {
+        Path back = tmp.resolve("back.gguf");
+        HfConverter.toGguf(HfFixtures.stories260K(), back);
+        try (GgufFile original = GgufFile.open(TestModels.stories260K()); GgufFile converted = GgufFile.open(back)) {
+            assertEquals(original.tensors().size(), converted.tensors().size());
+            for (GgufTensorInfo t : original.tensors()) {
+                GgufTensorInfo c = converted.findTensor(t.name()).orElseThrow(() -> new AssertionError(t.name()));
+                assertArrayEquals(t.shape(), c.shape(), t.name());
+                assertEquals(t.type(), c.type(), t.name());
+                assertEquals(-1, original.tensorData(t).mismatch(converted.tensorData(c)), t.name() + " differs");
+            }
+            assertArrayEquals(original.metadata().getStringArray("tokenizer.ggml.tokens"),
+                    converted.metadata().getStringArray("tokenizer.ggml.tokens"));
+            assertEquals(original.metadata().getInt("llama.feed_forward_length"), converted.metadata().getInt("llama.feed_forward_length"));
+        }
+        try (LlamaModel a = LlamaModel.load(TestModels.stories260K()); LlamaModel b = LlamaModel.load(back)) {
+            assertArrayEquals(a.forward(a.newState(4), 1).clone(), b.forward(b.newState(4), 1));
+            assertArrayEquals(a.tokenizer().encode("Once upon a time"), b.tokenizer().encode("Once upon a time"));
+        }
+    }
+
+    @Test
+    void qwen2FolderWithBiasesMatchesItsGguf() {
+        try (LlamaModel gguf = LlamaModel.load(HfFixtures.qwen2Gguf()); LlamaModel hf = LlamaModel.load(HfFixtures.qwen2Folder())) {
+            assertEquals("qwen2", hf.config().architecture());
+            assertTrue(hf.config().attentionBias());
+            assertTrue(hf.weights().layers()[1].bk() != null);
+            LlamaState a = gguf.newState(16);
+            LlamaState b = hf.newState(16);
+            for (int t : new int[] {1, 299, 17, 260, 42, 5, 99}) {
+                assertArrayEquals(gguf.forward(a, t).clone(), hf.forward(b, t), "after token " + t);
+            }
+        }
+        Path back = tmp.resolve("qwen2-back.gguf");
+        HfConverter.toGguf(HfFixtures.qwen2Folder(), back);
+        try (GgufFile original = GgufFile.open(HfFixtures.qwen2Gguf()); GgufFile converted = GgufFile.open(back)) {
+            for (GgufTensorInfo t : original.tensors()) {
+                GgufTensorInfo c = converted.findTensor(t.name()).orElseThrow(() -> new AssertionError(t.name()));
+                assertEquals(-1, original.tensorData(t).mismatch(converted.tensorData(c)), t.name() + " differs");
+            }
+        }
+    }
+}
