@@ -3,13 +3,14 @@ package dev.gearbx.examples;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code gearbx} command: generate text, run benchmarks. */
+/** The {@code gearbx} command: generate text, run benchmarks, convert models. */
 @Command(
         name = "gearbx",
         mixinStandardHelpOptions = true,
         version = "gearbx 0.1.0-SNAPSHOT",
         description = "Local LLM inference for the JVM.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, QualityCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, BenchCommand.class, QualityCommand.class, ConvertCommand.class,
+            CommandLine.HelpCommand.class})
 public final class GearbxCli implements Runnable {
 
     @CommandLine.Spec
