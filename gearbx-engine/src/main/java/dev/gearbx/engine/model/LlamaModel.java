@@ -6,6 +6,7 @@ import dev.gearbx.engine.gear.MemoryReport;
 import dev.gearbx.engine.gear.PrecisionManager;
 import java.util.EnumMap;
 import dev.gearbx.engine.gguf.GgufFile;
+import dev.gearbx.engine.gguf.GgufMetadata;
 import dev.gearbx.engine.gguf.TensorFile;
 import dev.gearbx.engine.hf.HfModelFolder;
 import java.nio.file.Files;
@@ -31,7 +32,7 @@ import java.nio.file.Path;
  * }
  * }</pre>
  */
-public final class LlamaModel implements AutoCloseable {
+public final class LlamaModel implements CausalModel, AutoCloseable {
     private final TensorFile gguf;
     private final LlamaConfig config;
     private final Tokenizer tokenizer;
@@ -90,10 +91,12 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
+    @Override
     public LlamaConfig config() {
         return config;
     }
 
+    @Override
     public Tokenizer tokenizer() {
         return tokenizer;
     }
@@ -143,6 +146,57 @@ public final class LlamaModel implements AutoCloseable {
                     + " (the model's context length), got " + capacity);
         }
         return new LlamaState(config, capacity);
+    }
+
+    @Override
+    public GgufMetadata metadata() {
+        return gguf.metadata();
+    }
+
+    @Override
+    public ModelSequence newSequence(int capacity) {
+        LlamaState s = newState(capacity);
+        return new ModelSequence() {
+            @Override
+            public float[] forward(int token) {
+                return LlamaModel.this.forward(s, token);
+            }
+
+            @Override
+            public void ingest(int token) {
+                LlamaModel.this.ingest(s, token);
+            }
+
+            @Override
+            public void shift(Gear gear) {
+                s.shift(gear);
+            }
+
+            @Override
+            public int position() {
+                return s.position();
+            }
+
+            @Override
+            public int capacity() {
+                return s.capacity();
+            }
+
+            @Override
+            public void rewind(int n) {
+                s.rewind(n);
+            }
+
+            @Override
+            public long kvCacheBytes() {
+                return s.kvCacheBytes();
+            }
+        };
+    }
+
+    /** RoPE frequency of each rotated pair in radians per position, scaling applied (rotaryDim / 2). */
+    public float[] ropeFrequencies() {
+        return ropeFrequencies.clone();
     }
 
     /** Runs one token through the model at the state's position and returns the logits (vocab). */
