@@ -27,7 +27,7 @@ class HfTokenizerWriterTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama3", "qwen3"})
+    @ValueSource(strings = {"qwen3"}) // Llama 3 takes the same path (split regex + byte level); one big vocabulary keeps CI short
     void writtenTokenizerJsonSplitsLikeTheOriginal(String model) throws Exception {
         Path original = Path.of(System.getProperty("gearbx.tokenizers", "../shared/tokenizers")).resolve(model);
         Assumptions.assumeTrue(Files.isRegularFile(original.resolve("tokenizer.json")), "no tokenizer data at " + original);
