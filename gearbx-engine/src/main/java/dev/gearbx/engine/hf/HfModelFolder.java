@@ -43,7 +43,8 @@ public final class HfModelFolder implements TensorFile {
     /** The single-file checkpoint. */
     public static final String SINGLE = "model.safetensors";
 
-    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d{1,6})\\.(.+)");
+    private static final Pattern BLOCK = Pattern.compile("blk\\.(\\d{1,6})\\.(.+)");
     private static final Map<String, String> GLOBAL_NAMES = Map.of(
             "model.embed_tokens.weight", "token_embd.weight",
             "lm_head.weight", "output.weight",
@@ -179,7 +180,7 @@ public final class HfModelFolder implements TensorFile {
                 return e.getKey();
             }
         }
-        Matcher m = Pattern.compile("blk\\.(\\d+)\\.(.+)").matcher(ggufName);
+        Matcher m = BLOCK.matcher(ggufName);
         if (m.matches()) {
             for (Map.Entry<String, String> e : LAYER_NAMES.entrySet()) {
                 if (e.getValue().equals(m.group(2))) {

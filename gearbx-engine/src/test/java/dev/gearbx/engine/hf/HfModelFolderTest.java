@@ -132,4 +132,38 @@ class HfModelFolderTest {
             }
         }
     }
+
+    /**
+     * stories260K's output matrix is an exact copy of its embedding: a folder without lm_head.weight
+     * (tie_word_embeddings) must compute the same logits as the GGUF with its own output.weight.
+     */
+    @Test
+    void tiedEmbeddingsWithoutLmHead() throws java.io.IOException {
+        Path src = HfFixtures.stories260K();
+        Path tied = tmp.resolve("tied");
+        Files.createDirectories(tied);
+        for (String f : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
+            Files.copy(src.resolve(f), tied.resolve(f));
+        }
+        Files.writeString(tied.resolve("config.json"),
+                Files.readString(src.resolve("config.json")).replace("\"tie_word_embeddings\" : false", "\"tie_word_embeddings\" : true"));
+        try (SafetensorsFile st = SafetensorsFile.open(src.resolve(HfModelFolder.SINGLE))) {
+            SafetensorsWriter w = new SafetensorsWriter();
+            for (SafetensorsTensor t : st.tensors()) {
+                if (!t.name().equals("lm_head.weight")) {
+                    w.tensor(t.name(), t.dtype(), t.shape(), st.data(t));
+                }
+            }
+            w.write(tied.resolve(HfModelFolder.SINGLE));
+        }
+        try (LlamaModel gguf = LlamaModel.load(TestModels.stories260K()); LlamaModel hf = LlamaModel.load(tied)) {
+            assertTrue(hf.weights().output() == hf.weights().tokenEmbedding(), "tied: the output is the embedding");
+            LlamaState a = gguf.newState(8);
+            LlamaState b = hf.newState(8);
+            for (int t : PROMPT) {
+                double rel = HfFixtures.relativeError(gguf.forward(a, t).clone(), hf.forward(b, t));
+                assertTrue(rel < 1e-4, "relative logit error " + rel);
+            }
+        }
+    }
 }
