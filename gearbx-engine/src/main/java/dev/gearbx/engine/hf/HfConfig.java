@@ -14,6 +14,11 @@ import java.util.Map;
  * and from GGUF's {@code <arch>.*} hyperparameter keys: sizes, grouped-query attention, RMSNorm
  * epsilon, RoPE base and scaling ({@code linear}, {@code llama3}). Tied embeddings need no key: a
  * folder without {@code lm_head.weight} ties them, as a GGUF file without {@code output.weight}.
+ *
+ * <pre>{@code
+ * Map<String, GgufValue> md = HfConfig.toGguf(Path.of("Llama-3.2-1B/config.json"), "Llama-3.2-1B");
+ * LlamaConfig config = LlamaConfig.fromGguf(new GgufMetadata(md), 128256);   // config.kvHeads() == 8
+ * }</pre>
  */
 public final class HfConfig {
     private HfConfig() {}

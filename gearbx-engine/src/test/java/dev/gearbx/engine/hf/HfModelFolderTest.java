@@ -166,4 +166,27 @@ class HfModelFolderTest {
             }
         }
     }
+
+    /** F16 and BF16 weights stay F16 and BF16 in the safetensors and compute what the GGUF computes. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = dev.gearbx.engine.gguf.GgmlType.class, names = {"F16", "BF16"})
+    void halfPrecisionFoldersKeepTheirType(dev.gearbx.engine.gguf.GgmlType type) {
+        Path gguf = tmp.resolve("tiny-" + type + ".gguf");
+        dev.gearbx.engine.model.SyntheticModel.write(gguf, HfFixtures.TINY, type, 9, 0.3f);
+        Path folder = tmp.resolve("tiny-" + type);
+        HfConverter.toHuggingFace(gguf, folder, Long.MAX_VALUE);
+        try (SafetensorsFile st = SafetensorsFile.open(folder.resolve(HfModelFolder.SINGLE))) {
+            assertEquals(SafetensorsDType.valueOf(type.name()), st.tensor("model.layers.1.mlp.up_proj.weight").dtype());
+            assertEquals(SafetensorsDType.F32, st.tensor("model.norm.weight").dtype());
+        }
+        try (LlamaModel a = LlamaModel.load(gguf); LlamaModel b = LlamaModel.load(folder)) {
+            assertEquals(type, b.weights().layers()[0].wq().original().type());
+            LlamaState sa = a.newState(8);
+            LlamaState sb = b.newState(8);
+            for (int t : new int[] {1, 299, 17, 260, 42}) {
+                double rel = HfFixtures.relativeError(a.forward(sa, t).clone(), b.forward(sb, t));
+                assertTrue(rel < 1e-4, type + ": relative logit error " + rel);
+            }
+        }
+    }
 }
