@@ -4,13 +4,13 @@ import dev.gearbx.examples.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code gearbx} command: generate text, run benchmarks, serve over HTTP. */
+/** The {@code gearbx} command: generate text, serve over HTTP, run benchmarks, convert models, build the demo model. */
 @Command(
         name = "gearbx",
         mixinStandardHelpOptions = true,
         version = "gearbx 0.1.0-SNAPSHOT",
         description = "Local LLM inference for the JVM.",
-        subcommands = {GenerateCommand.class, ServeCommand.class, BenchCommand.class, DemoCommand.class,
+        subcommands = {GenerateCommand.class, ServeCommand.class, BenchCommand.class, ConvertCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class GearbxCli implements Runnable {
 

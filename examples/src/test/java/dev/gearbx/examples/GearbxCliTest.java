@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The command line on the real stories260K model. */
@@ -83,5 +84,25 @@ class GearbxCliTest {
         Run r = run("generate", "--model", "/no/such/model.gguf");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("/no/such/model.gguf"), r.err());
+    }
+
+    /** GGUF to a Hugging Face folder and back; generation from the folder gives the reference text. */
+    @Test
+    void convertBothWaysAndGenerateFromTheFolder(@TempDir Path dir) throws java.io.IOException {
+        Path folder = dir.resolve("stories260K-hf");
+        Run toHf = run("convert", MODEL, folder.toString());
+        assertEquals(0, toHf.code(), toHf.err());
+        assertTrue(java.nio.file.Files.isRegularFile(folder.resolve("model.safetensors")));
+        Run gen = run("generate", "--model", folder.toString(), "-n", "32", "--gear", "HIGH", "--no-stats");
+        assertEquals(0, gen.code(), gen.err());
+        assertEquals("Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw",
+                gen.out().strip());
+        Path back = dir.resolve("back.gguf");
+        Run toGguf = run("convert", folder.toString(), back.toString());
+        assertEquals(0, toGguf.code(), toGguf.err());
+        assertTrue(java.nio.file.Files.size(back) > 1_000_000, "the GGUF holds the 1 MB of weights");
+        Run again = run("convert", folder.toString(), back.toString());
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("--force"), again.err());
     }
 }

@@ -2,8 +2,8 @@ package dev.gearbx.engine.generate;
 
 import dev.gearbx.engine.gear.Gear;
 import dev.gearbx.engine.model.ContextOverflowException;
-import dev.gearbx.engine.model.LlamaModel;
-import dev.gearbx.engine.model.LlamaState;
+import dev.gearbx.engine.model.CausalModel;
+import dev.gearbx.engine.model.ModelSequence;
 import dev.gearbx.engine.routing.Entropy;
 import dev.gearbx.engine.routing.GearPolicy;
 import dev.gearbx.engine.routing.ModelFamily;
@@ -44,7 +44,7 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class Generation implements Iterator<GeneratedToken>, AutoCloseable {
-    private final LlamaModel model;
+    private final CausalModel model;
     private final GenerationRequest request;
     private final Tokenizer tokenizer;
     private final Sampler sampler;
@@ -59,7 +59,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
     private final long startNanos = System.nanoTime();
     private final int vocab;
     private final EnumMap<Gear, Integer> gearSteps = new EnumMap<>(Gear.class);
-    private @Nullable LlamaState state;
+    private @Nullable ModelSequence state;
     private @Nullable Router router;
     private @Nullable Thresholds thresholds;
     private int[] generated = new int[16];
@@ -72,7 +72,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
     private long firstTokenNanos;
     private long decodeNanos;
 
-    Generation(LlamaModel model, GenerationRequest request) {
+    Generation(CausalModel model, GenerationRequest request) {
         this.model = model;
         this.request = request;
         this.tokenizer = model.tokenizer();
@@ -91,7 +91,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         this.interceptor = request.interceptor() != null ? request.interceptor().get() : StepInterceptor.RETRY_ONE_GEAR_UP;
         this.decoder = new StreamingDecoder(tokenizer);
         this.scratch = new float[vocab];
-        this.state = model.newState(capacity);
+        this.state = model.newSequence(capacity);
         this.kvCacheBytes = state.kvCacheBytes();
     }
 
@@ -129,7 +129,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
     }
 
     private @Nullable GeneratedToken step() {
-        LlamaState s = state;
+        ModelSequence s = state;
         if (s == null) {
             stopReason = StopReason.CANCELLED;
             return null;
@@ -148,7 +148,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         Router r = router;
         Gear gear = r.gear();
         s.shift(gear);
-        float[] logits = model.forward(s, lastToken);
+        float[] logits = s.forward(lastToken);
         forwardPasses++;
         float entropy;
         boolean retried = false;
@@ -167,7 +167,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
                 r.force(retry);
                 gear = retry;
                 s.shift(gear);
-                logits = model.forward(s, lastToken);
+                logits = s.forward(lastToken);
                 forwardPasses++;
             }
         }
@@ -237,13 +237,13 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
     }
 
     /** Ingests the prompt (all but its last token) and sets up routing; returns the router. */
-    private Router prefill(LlamaState s) {
+    private Router prefill(ModelSequence s) {
         RoutingOptions options = request.routing();
         Gear initial = options.pinned() != null ? options.pinned()
                 : options.initialGear() != null ? options.initialGear()
                 : new StatisticalPromptClassifier().assess(request.prompt()).gear();
         Thresholds base = options.thresholds() != null ? options.thresholds()
-                : ModelFamily.fromGguf(model.file().metadata(), vocab).thresholdsFor(vocab);
+                : ModelFamily.fromGguf(model.metadata(), vocab).thresholdsFor(vocab);
         s.shift(initial);
         boolean calibrate = options.calibrate() && options.pinned() == null;
         float[] entropies = new float[calibrate ? promptTokens.length - 1 : 0];
@@ -251,9 +251,9 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
             sampler.accept(promptTokens[i]);
             if (calibrate) {
                 // calibration needs the prompt's own next-token distributions
-                entropies[i] = Entropy.bits(model.forward(s, promptTokens[i]), vocab);
+                entropies[i] = Entropy.bits(s.forward(promptTokens[i]), vocab);
             } else {
-                model.ingest(s, promptTokens[i]);
+                s.ingest(promptTokens[i]);
             }
             forwardPasses++;
         }
@@ -267,7 +267,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
     private @Nullable GeneratedToken finish(StopReason reason) {
         stopReason = reason;
         text.append(decoder.flush());
-        state = null; // release the KV cache
+        release(); // the KV cache
         return null;
     }
 
@@ -296,6 +296,14 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
             stopReason = StopReason.CANCELLED;
         }
         lookahead = null;
+        release();
+    }
+
+    private void release() {
+        ModelSequence s = state;
         state = null;
+        if (s != null) {
+            s.close();
+        }
     }
 }

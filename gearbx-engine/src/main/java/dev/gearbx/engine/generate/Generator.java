@@ -1,6 +1,6 @@
 package dev.gearbx.engine.generate;
 
-import dev.gearbx.engine.model.LlamaModel;
+import dev.gearbx.engine.model.CausalModel;
 import java.util.Objects;
 
 /**
@@ -17,13 +17,14 @@ import java.util.Objects;
  * }</pre>
  */
 public final class Generator {
-    private final LlamaModel model;
+    private final CausalModel model;
 
-    public Generator(LlamaModel model) {
+    /** A generator for {@code model}: the CPU {@link dev.gearbx.engine.model.LlamaModel} or another backend's. */
+    public Generator(CausalModel model) {
         this.model = Objects.requireNonNull(model, "model");
     }
 
-    public LlamaModel model() {
+    public CausalModel model() {
         return model;
     }
 

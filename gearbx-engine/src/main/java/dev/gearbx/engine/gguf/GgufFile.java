@@ -26,7 +26,7 @@ import java.util.Optional;
  * }
  * }</pre>
  */
-public final class GgufFile implements AutoCloseable {
+public final class GgufFile implements TensorFile {
     /** "GGUF" read as a little-endian uint32. */
     public static final int MAGIC = 0x46554747;
     public static final int DEFAULT_ALIGNMENT = 32;
@@ -78,6 +78,7 @@ public final class GgufFile implements AutoCloseable {
         }
     }
 
+    @Override
     public Path path() {
         return path;
     }
@@ -87,15 +88,18 @@ public final class GgufFile implements AutoCloseable {
         return version;
     }
 
+    @Override
     public GgufMetadata metadata() {
         return metadata;
     }
 
     /** Tensors in file order. */
+    @Override
     public List<GgufTensorInfo> tensors() {
         return List.copyOf(tensors.values());
     }
 
+    @Override
     public Optional<GgufTensorInfo> findTensor(String name) {
         return Optional.ofNullable(tensors.get(name));
     }
@@ -110,6 +114,7 @@ public final class GgufFile implements AutoCloseable {
     }
 
     /** A read-only slice of the mapping holding the tensor's data. */
+    @Override
     public MemorySegment tensorData(GgufTensorInfo tensor) {
         return mapping.asSlice(dataOffset + tensor.offset(), tensor.byteSize()).asReadOnly();
     }
@@ -125,6 +130,7 @@ public final class GgufFile implements AutoCloseable {
     }
 
     /** Size of the file in bytes. */
+    @Override
     public long fileSize() {
         return mapping.byteSize();
     }

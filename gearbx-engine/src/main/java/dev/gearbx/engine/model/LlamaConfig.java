@@ -83,6 +83,12 @@ public record LlamaConfig(
         return heads / kvHeads;
     }
 
+    /** The same configuration with another RoPE pairing (Hugging Face weights rotate halves: NEOX). */
+    public LlamaConfig withRopeType(RopeType type) {
+        return new LlamaConfig(architecture, dim, layers, heads, kvHeads, headDim, ffnDim, vocabularySize, contextLength,
+                rmsEps, ropeTheta, rotaryDim, type, ropeScaling, attentionBias);
+    }
+
     /** Reads the configuration; {@code vocabularySize} comes from the tokenizer's token list. */
     public static LlamaConfig fromGguf(GgufMetadata md, int vocabularySize) {
         String arch = md.getString("general.architecture");

@@ -6,6 +6,10 @@ import dev.gearbx.engine.gear.MemoryReport;
 import dev.gearbx.engine.gear.PrecisionManager;
 import java.util.EnumMap;
 import dev.gearbx.engine.gguf.GgufFile;
+import dev.gearbx.engine.gguf.GgufMetadata;
+import dev.gearbx.engine.gguf.TensorFile;
+import dev.gearbx.engine.hf.HfModelFolder;
+import java.nio.file.Files;
 import dev.gearbx.engine.tensor.Kernels;
 import dev.gearbx.engine.tensor.WeightMatrix;
 import dev.gearbx.engine.tokenizer.Tokenizer;
@@ -14,7 +18,8 @@ import java.nio.file.Path;
 
 /**
  * A loaded Llama-family model (GGUF architectures {@code llama} and {@code qwen2}): configuration,
- * tokenizer and weights mapped from the file, and the forward pass. Immutable and safe to share
+ * tokenizer and weights mapped from the file, and the forward pass. The path is a GGUF file or a
+ * Hugging Face model folder (config.json, safetensors, tokenizer.json; see {@link HfModelFolder}). Immutable and safe to share
  * between threads; each sequence has its own {@link LlamaState}.
  *
  * <pre>{@code
@@ -27,8 +32,8 @@ import java.nio.file.Path;
  * }
  * }</pre>
  */
-public final class LlamaModel implements AutoCloseable {
-    private final GgufFile gguf;
+public final class LlamaModel implements CausalModel, AutoCloseable {
+    private final TensorFile gguf;
     private final LlamaConfig config;
     private final Tokenizer tokenizer;
     private final LlamaWeights weights;
@@ -38,7 +43,7 @@ public final class LlamaModel implements AutoCloseable {
 
     private final PrecisionManager precision;
 
-    private LlamaModel(GgufFile gguf, LlamaConfig config, Tokenizer tokenizer, LlamaWeights weights, Kernels kernels,
+    private LlamaModel(TensorFile gguf, LlamaConfig config, Tokenizer tokenizer, LlamaWeights weights, Kernels kernels,
             PrecisionManager precision) {
         this.gguf = gguf;
         this.precision = precision;
@@ -49,7 +54,7 @@ public final class LlamaModel implements AutoCloseable {
         this.ropeFrequencies = ropeFrequencies(gguf, config);
     }
 
-    /** Loads a GGUF model with the preferred kernels and the default gear configuration. */
+    /** Loads a GGUF file or a Hugging Face folder with the preferred kernels and the default gear configuration. */
     public static LlamaModel load(Path path) {
         return load(path, Kernels.preferred(), GearConfig.DEFAULT);
     }
@@ -60,18 +65,23 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * Loads a GGUF model; {@code gears} says which linear layers follow the gear and in which formats.
+     * Loads a GGUF file, or a Hugging Face model folder when {@code path} is a directory; {@code
+     * gears} says which linear layers follow the gear and in which formats.
      *
      * @throws dev.gearbx.engine.gguf.GgufFormatException if the file is malformed
+     * @throws dev.gearbx.engine.hf.HfFormatException if a file of the folder is malformed or unsupported
      * @throws dev.gearbx.engine.gguf.GgufMetadataException if metadata is missing or inconsistent
      * @throws ModelFormatException if tensors are missing, mis-shaped or of an unsupported type
      */
     public static LlamaModel load(Path path, Kernels kernels, GearConfig gears) {
-        GgufFile gguf = GgufFile.open(path);
+        TensorFile gguf = Files.isDirectory(path) ? HfModelFolder.open(path) : GgufFile.open(path);
         PrecisionManager precision = new PrecisionManager(gears);
         try {
             Tokenizer tokenizer = Tokenizers.fromGguf(gguf.metadata());
             LlamaConfig config = LlamaConfig.fromGguf(gguf.metadata(), tokenizer.vocabularySize());
+            if (gguf.halfRotationLayout()) {
+                config = config.withRopeType(RopeType.NEOX);
+            }
             LlamaWeights weights = LlamaWeights.fromGguf(gguf, config).mapLinears(precision::manage);
             return new LlamaModel(gguf, config, tokenizer, weights, kernels, precision);
         } catch (RuntimeException | Error e) {
@@ -81,10 +91,12 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
+    @Override
     public LlamaConfig config() {
         return config;
     }
 
+    @Override
     public Tokenizer tokenizer() {
         return tokenizer;
     }
@@ -93,7 +105,8 @@ public final class LlamaModel implements AutoCloseable {
         return weights;
     }
 
-    public GgufFile file() {
+    /** The model's files: a {@link GgufFile} or a Hugging Face {@link HfModelFolder}. */
+    public TensorFile file() {
         return gguf;
     }
 
@@ -133,6 +146,57 @@ public final class LlamaModel implements AutoCloseable {
                     + " (the model's context length), got " + capacity);
         }
         return new LlamaState(config, capacity);
+    }
+
+    @Override
+    public GgufMetadata metadata() {
+        return gguf.metadata();
+    }
+
+    @Override
+    public ModelSequence newSequence(int capacity) {
+        LlamaState s = newState(capacity);
+        return new ModelSequence() {
+            @Override
+            public float[] forward(int token) {
+                return LlamaModel.this.forward(s, token);
+            }
+
+            @Override
+            public void ingest(int token) {
+                LlamaModel.this.ingest(s, token);
+            }
+
+            @Override
+            public void shift(Gear gear) {
+                s.shift(gear);
+            }
+
+            @Override
+            public int position() {
+                return s.position();
+            }
+
+            @Override
+            public int capacity() {
+                return s.capacity();
+            }
+
+            @Override
+            public void rewind(int n) {
+                s.rewind(n);
+            }
+
+            @Override
+            public long kvCacheBytes() {
+                return s.kvCacheBytes();
+            }
+        };
+    }
+
+    /** RoPE frequency of each rotated pair in radians per position, scaling applied (rotaryDim / 2). */
+    public float[] ropeFrequencies() {
+        return ropeFrequencies.clone();
     }
 
     /** Runs one token through the model at the state's position and returns the logits (vocab). */
@@ -238,7 +302,7 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** Frequencies theta^(-2i/rotaryDim), with llama-3/linear scaling or the file's rope_freqs factors. */
-    private static float[] ropeFrequencies(GgufFile gguf, LlamaConfig c) {
+    private static float[] ropeFrequencies(TensorFile gguf, LlamaConfig c) {
         int half = c.rotaryDim() / 2;
         float[] factors = null;
         if (gguf.findTensor("rope_freqs.weight").isPresent()) {

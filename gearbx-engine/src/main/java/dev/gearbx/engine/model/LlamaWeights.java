@@ -3,15 +3,15 @@ package dev.gearbx.engine.model;
 import dev.gearbx.engine.gear.Gear;
 import dev.gearbx.engine.gear.Linear;
 import dev.gearbx.engine.gguf.GgmlType;
-import dev.gearbx.engine.gguf.GgufFile;
 import dev.gearbx.engine.gguf.GgufTensorInfo;
+import dev.gearbx.engine.gguf.TensorFile;
 import dev.gearbx.engine.tensor.WeightMatrix;
 import java.util.Arrays;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The weights of a Llama-family model as views of the GGUF mapping (matrices are never copied; only
+ * The weights of a Llama-family model as views of the file mappings (GGUF or safetensors) (matrices are never copied; only
  * the small norm and bias vectors are read into float arrays).
  *
  * @param tokenEmbedding (vocab, dim)
@@ -60,7 +60,7 @@ public record LlamaWeights(WeightMatrix tokenEmbedding, WeightMatrix output, flo
     }
 
     /** Reads and checks every tensor against the configuration. */
-    public static LlamaWeights fromGguf(GgufFile gguf, LlamaConfig c) {
+    public static LlamaWeights fromGguf(TensorFile gguf, LlamaConfig c) {
         WeightMatrix embedding = matrix(gguf, "token_embd.weight", c.vocabularySize(), c.dim());
         WeightMatrix output = gguf.findTensor("output.weight").isPresent()
                 ? matrix(gguf, "output.weight", c.vocabularySize(), c.dim())
@@ -119,11 +119,11 @@ public record LlamaWeights(WeightMatrix tokenEmbedding, WeightMatrix output, flo
         return new LlamaWeights(tokenEmbedding, output, outputNorm, mapped);
     }
 
-    static Linear linear(GgufFile gguf, String name, int rows, int cols) {
+    static Linear linear(TensorFile gguf, String name, int rows, int cols) {
         return Linear.fixed(name, matrix(gguf, name, rows, cols));
     }
 
-    static WeightMatrix matrix(GgufFile gguf, String name, int rows, int cols) {
+    static WeightMatrix matrix(TensorFile gguf, String name, int rows, int cols) {
         GgufTensorInfo t = tensor(gguf, name);
         if (t.rank() != 2 || t.dim(0) != cols || t.dim(1) != rows) {
             throw new ModelFormatException("tensor '" + name + "' has shape " + Arrays.toString(t.shape())
@@ -133,7 +133,7 @@ public record LlamaWeights(WeightMatrix tokenEmbedding, WeightMatrix output, flo
         return WeightMatrix.of(t.type(), gguf.tensorData(t), rows, cols);
     }
 
-    static float[] vector(GgufFile gguf, String name, int length) {
+    static float[] vector(TensorFile gguf, String name, int length) {
         GgufTensorInfo t = tensor(gguf, name);
         if (t.elementCount() != length || t.dim(0) != length) {
             throw new ModelFormatException("tensor '" + name + "' has shape " + Arrays.toString(t.shape())
@@ -145,7 +145,7 @@ public record LlamaWeights(WeightMatrix tokenEmbedding, WeightMatrix output, flo
         return v;
     }
 
-    private static float @Nullable [] optionalVector(GgufFile gguf, String name, int length) {
+    private static float @Nullable [] optionalVector(TensorFile gguf, String name, int length) {
         Optional<GgufTensorInfo> t = gguf.findTensor(name);
         if (t.isEmpty()) {
             return null;
@@ -153,7 +153,7 @@ public record LlamaWeights(WeightMatrix tokenEmbedding, WeightMatrix output, flo
         return vector(gguf, name, length);
     }
 
-    private static GgufTensorInfo tensor(GgufFile gguf, String name) {
+    private static GgufTensorInfo tensor(TensorFile gguf, String name) {
         return gguf.findTensor(name).orElseThrow(() -> new ModelFormatException(
                 "tensor '" + name + "' is missing from " + gguf.path()));
     }

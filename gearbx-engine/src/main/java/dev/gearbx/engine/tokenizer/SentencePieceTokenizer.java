@@ -136,6 +136,9 @@ public final class SentencePieceTokenizer implements Tokenizer {
                 previousWasSpecial = true;
                 continue;
             }
+            if (f.text().isEmpty()) {
+                continue; // empty text has no tokens (no lone dummy-prefix space), as in llama.cpp and Hugging Face
+            }
             String raw = addSpacePrefix && previousWasSpecial ? " " + f.text() : f.text();
             encodeFragment(raw.replace(' ', SPACE_MARK), out);
             previousWasSpecial = false;

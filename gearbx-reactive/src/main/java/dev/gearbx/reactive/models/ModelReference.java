@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Turns what a user writes as a model into a GGUF file: a path, or {@code ollama:NAME[:TAG]} for
- * a model in Ollama's local store ({@link OllamaStore}).
+ * Turns what a user writes as a model into a GGUF file or a Hugging Face model folder: a path, or
+ * {@code ollama:NAME[:TAG]} for a model in Ollama's local store ({@link OllamaStore}).
  */
 public final class ModelReference {
     public static final String OLLAMA_PREFIX = "ollama:";
@@ -27,8 +27,12 @@ public final class ModelReference {
             return ollama.resolve(reference.substring(OLLAMA_PREFIX.length()));
         }
         Path p = Path.of(reference);
+        if (Files.isDirectory(p) && Files.isRegularFile(p.resolve("config.json"))) {
+            return p; // a Hugging Face model folder
+        }
         if (!Files.isRegularFile(p)) {
-            throw new ModelNotFoundException(reference, List.of(p.toAbsolutePath()), "is not a file");
+            throw new ModelNotFoundException(reference, List.of(p.toAbsolutePath()),
+                    "is not a file (nor a Hugging Face folder with config.json)");
         }
         return p;
     }
