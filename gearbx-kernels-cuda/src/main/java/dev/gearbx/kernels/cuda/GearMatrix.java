@@ -1,0 +1,70 @@
+package dev.gearbx.kernels.cuda;
+
+/**
+ * A weight matrix as one gear's GEMV reads it on the device.
+ *
+ * @param buffer the device memory (shared between LOW and MID for the nested planes)
+ * @param view how the GEMV reads it
+ * @param rows rows (for fused matrices: all parts together)
+ * @param cols columns
+ * @param groupSize weights per scale (nested views), else 0
+ * @param highOffset byte offset of the high nibble plane (nested views), else 0
+ * @param residualOffset byte offset of the residual plane (MID), else 0
+ */
+record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupSize, long highOffset,
+        long residualOffset) {
+
+    /** How a GEMV reads a matrix. */
+    enum View {
+        F32("gemv_f32", 4),
+        F16("gemv_f16", 2),
+        BF16("gemv_bf16", 2),
+        LOW("gemv_low", 0),
+        MID("gemv_mid", 0);
+
+        final String kernel;
+        final int elementBytes;
+
+        View(String kernel, int elementBytes) {
+            this.kernel = kernel;
+            this.elementBytes = elementBytes;
+        }
+
+        boolean nested() {
+            return this == LOW || this == MID;
+        }
+
+        /** Code of the dense type for the {@code embed} kernel. */
+        int denseType() {
+            return switch (this) {
+                case F32 -> 0;
+                case F16 -> 1;
+                case BF16 -> 2;
+                default -> throw new IllegalStateException(this + " is not a dense type");
+            };
+        }
+    }
+
+    /** Weight bytes one GEMV over all rows reads. */
+    long bytesRead() {
+        long n = (long) rows * cols;
+        return switch (view) {
+            case F32, F16, BF16 -> n * view.elementBytes;
+            case LOW -> n / groupSize * 2 + n / 2;
+            case MID -> n / groupSize * 2 + n;
+        };
+    }
+
+    /**
+     * The launch computing {@code out = W x} (mode 0), {@code out += W x} (1) or the SwiGLU of the two halves
+     * (2, where this matrix holds [gate; up] and {@code out} gets rows / 2 values).
+     */
+    Launch gemv(CudaDevice device, DeviceBuffer x, DeviceBuffer out, int mode) {
+        int outRows = mode == 2 ? rows / 2 : rows;
+        int grid = (outRows + 3) / 4;
+        return view.nested()
+                ? Launch.of(device, view.kernel, grid, 128, buffer, highOffset, residualOffset, x, out, outRows, cols,
+                        groupSize, mode)
+                : Launch.of(device, view.kernel, grid, 128, buffer, x, out, outRows, cols, mode);
+    }
+}
