@@ -10,13 +10,13 @@ tar xJf "$here/jre.tar.xz" -C /tmp/jre && export PATH=/tmp/jre/bin:$PATH
 what=${1:-all}
 shapes=${2:-llama-3.2-1b,llama-3-8b}
 tokens=${3:-128}
-geared=${4:-true}
+geared=${4:-both}
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv 2>&1 | tee "$out/gpu.txt"
 cp=$(ls "$here"/lib/*.jar | grep -v console-standalone | tr '\n' ':')
 flags="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Djava.io.tmpdir=/tmp"
 if [ "$what" = all ] || [ "$what" = tests ]; then
   timeout 240 java $flags -Xmx4g -Dgearbx.models="$here/models" -jar "$here"/lib/junit-platform-console-standalone-*.jar \
-    execute --class-path "$cp$here/test-classes" --select-package dev.gearbx.kernels.cuda --details=tree --disable-ansi-colors \
+    execute --class-path "$cp$here/test-classes" --select-class dev.gearbx.kernels.cuda.CudaProviderTest --select-class dev.gearbx.kernels.cuda.CudaDifferentialTest --details=tree --disable-ansi-colors \
     --disable-banner 2>&1 | grep -v 'incubator modules' | tee "$out/tests.log"
 fi
 if [ "$what" = all ] || [ "$what" = bench ]; then

@@ -10,6 +10,10 @@
 // - nested layout on the device: [half scales, rows * cols / G][pad to 16][high plane rows * cols / 2][pad]
 //   [residual plane]; blocks of 32 weights in 16 bytes, byte j = weight j (low nibble) | weight j + 16 (high),
 //   two's-complement nibbles (the CPU engine's NestedInt8Storage layout, regions aligned).
+// - GEMV inputs may be stored permuted for their consumer (chunk C = 8 for F16/BF16, 32 for nested; 4 means the
+//   natural order): element i = C b + 4 q + r sits at 4 (q (n / C) + b) + r, so that lane b's q-th float4 of x and
+//   its neighbours' are adjacent in memory (coalesced) instead of C floats apart. The producers (RMSNorm,
+//   attention, the SwiGLU GEMV) write in that order; the consumer GEMV reads with xperm = 1.
 
 #include <cuda_fp16.h>
 #include <stdint.h>
@@ -23,15 +27,22 @@ __device__ __forceinline__ float warp_sum(float v) {
     return v;
 }
 
+// where element i of an n-vector consumed with chunk C is stored (C = 4: natural order)
+__device__ __forceinline__ int xperm_index(int i, int chunk, int n) {
+    if (chunk == 4) return i;
+    int b = i / chunk, j = i - b * chunk;
+    return ((j >> 2) * (n / chunk) + b) * 4 + (j & 3);
+}
+
 __device__ __forceinline__ void gemv_store(float* out, const int row, const int rows, const float a, const float b,
-                                           const int mode) {
+                                           const int mode, const int outChunk) {
     if (mode == 0) {
         out[row] = a;
     } else if (mode == 1) {
         out[row] += a;
     } else {
         // as the CPU engine: (float) (g / (1 + e^-g)) * u
-        out[row] = (float) ((double) a / (1.0 + exp(-(double) a))) * b;
+        out[xperm_index(row, outChunk, rows)] = (float) ((double) a / (1.0 + exp(-(double) a))) * b;
     }
 }
 
@@ -71,10 +82,11 @@ __device__ __forceinline__ float dot_f32(const float* __restrict__ W, const floa
 }
 
 // 8 halves (F16, or BF16 when bf16) dotted with x[0..8)
+// x4[0] and x4[xs]: the two float4s of x these 8 weights multiply
 template <bool bf16>
-__device__ __forceinline__ float dot8(uint4 u, const float* __restrict__ x) {
-    float4 b0 = reinterpret_cast<const float4*>(x)[0];
-    float4 b1 = reinterpret_cast<const float4*>(x)[1];
+__device__ __forceinline__ float dot8(uint4 u, const float4* __restrict__ x4, int xs) {
+    float4 b0 = x4[0];
+    float4 b1 = x4[xs];
     float w[8];
     uint32_t words[4] = {u.x, u.y, u.z, u.w};
 #pragma unroll
@@ -100,22 +112,25 @@ __device__ __forceinline__ float half_scalar(const unsigned short* w, int c) {
 
 template <bool bf16>
 __device__ __forceinline__ float dot_h(const unsigned short* __restrict__ W, const float* __restrict__ x, size_t row,
-                                       int cols, int lane) {
+                                       int cols, int lane, int xperm) {
     const unsigned short* w = W + row * (size_t) cols;
     float acc = 0.f;
     if ((cols & 7) == 0) {
         const uint4* w8 = reinterpret_cast<const uint4*>(w);
+        const float4* x4 = reinterpret_cast<const float4*>(x);
         int n = cols >> 3;
+        // float4 pair of uint4 i: x4[2i], x4[2i + 1] (natural) or x4[i], x4[n + i] (permuted)
+        int xm = xperm ? 1 : 2, xs = xperm ? n : 1;
         int i = lane;
         for (; i + 3 * WARP < n; i += 4 * WARP) {
             uint4 a0 = __ldg(w8 + i), a1 = __ldg(w8 + i + WARP), a2 = __ldg(w8 + i + 2 * WARP),
                   a3 = __ldg(w8 + i + 3 * WARP);
-            acc += dot8<bf16>(a0, x + 8 * i);
-            acc += dot8<bf16>(a1, x + 8 * (i + WARP));
-            acc += dot8<bf16>(a2, x + 8 * (i + 2 * WARP));
-            acc += dot8<bf16>(a3, x + 8 * (i + 3 * WARP));
+            acc += dot8<bf16>(a0, x4 + xm * i, xs);
+            acc += dot8<bf16>(a1, x4 + xm * (i + WARP), xs);
+            acc += dot8<bf16>(a2, x4 + xm * (i + 2 * WARP), xs);
+            acc += dot8<bf16>(a3, x4 + xm * (i + 3 * WARP), xs);
         }
-        for (; i < n; i += WARP) acc += dot8<bf16>(__ldg(w8 + i), x + 8 * i);
+        for (; i < n; i += WARP) acc += dot8<bf16>(__ldg(w8 + i), x4 + xm * i, xs);
     } else {
         for (int c = lane; c < cols; c += WARP) acc += half_scalar<bf16>(w, c) * x[c];
     }
@@ -123,8 +138,8 @@ __device__ __forceinline__ float dot_h(const unsigned short* __restrict__ W, con
 }
 
 // one 32-weight block of the high plane (LOW): sum of code * x, codes in [-7, 7]
-__device__ __forceinline__ float block_low(uint4 u, const float* __restrict__ x) {
-    const float4* x4 = reinterpret_cast<const float4*>(x);
+// x4[q * xs], q = 0..7: the float4s of x for weights 4q .. 4q + 3 of the block
+__device__ __forceinline__ float block_low(uint4 u, const float4* __restrict__ x4, int xs) {
     uint32_t words[4] = {u.x, u.y, u.z, u.w};
     float acc = 0.f;
 #pragma unroll
@@ -132,8 +147,8 @@ __device__ __forceinline__ float block_low(uint4 u, const float* __restrict__ x)
         uint32_t t = words[k] ^ 0x88888888u;  // nibbles to offset binary (v + 8)
         uint32_t lo = t & 0x0F0F0F0Fu;       // weights 4k .. 4k+3
         uint32_t hi = (t >> 4) & 0x0F0F0F0Fu; // weights 16+4k ..
-        float4 a = x4[k];
-        float4 b = x4[4 + k];
+        float4 a = x4[k * xs];
+        float4 b = x4[(4 + k) * xs];
         acc += (magic_byte(lo, 0) - 8388616.f) * a.x;
         acc += (magic_byte(lo, 1) - 8388616.f) * a.y;
         acc += (magic_byte(lo, 2) - 8388616.f) * a.z;
@@ -147,8 +162,7 @@ __device__ __forceinline__ float block_low(uint4 u, const float* __restrict__ x)
 }
 
 // one 32-weight block of both planes (MID): sum of (16 high + residual) * x
-__device__ __forceinline__ float block_mid(uint4 h, uint4 r, const float* __restrict__ x) {
-    const float4* x4 = reinterpret_cast<const float4*>(x);
+__device__ __forceinline__ float block_mid(uint4 h, uint4 r, const float4* __restrict__ x4, int xs) {
     uint32_t hw[4] = {h.x, h.y, h.z, h.w};
     uint32_t rw[4] = {r.x, r.y, r.z, r.w};
     float acc = 0.f;
@@ -157,8 +171,8 @@ __device__ __forceinline__ float block_mid(uint4 h, uint4 r, const float* __rest
         // byte = 16 (high + 8) + (residual + 8) = q8 + 136
         uint32_t lo = (((hw[k] << 4) & 0xF0F0F0F0u) | (rw[k] & 0x0F0F0F0Fu)) ^ 0x88888888u;
         uint32_t hi = ((hw[k] & 0xF0F0F0F0u) | ((rw[k] >> 4) & 0x0F0F0F0Fu)) ^ 0x88888888u;
-        float4 a = x4[k];
-        float4 b = x4[4 + k];
+        float4 a = x4[k * xs];
+        float4 b = x4[(4 + k) * xs];
         acc += (magic_byte(lo, 0) - 8388744.f) * a.x;
         acc += (magic_byte(lo, 1) - 8388744.f) * a.y;
         acc += (magic_byte(lo, 2) - 8388744.f) * a.z;
@@ -178,7 +192,7 @@ __device__ __forceinline__ float scale_at(const unsigned short* __restrict__ sca
 template <bool mid>
 __device__ __forceinline__ float dot_nested(const unsigned char* __restrict__ base, long long highOff,
                                             long long resOff, const float* __restrict__ x, size_t row, int cols,
-                                            int groupSize, int lane) {
+                                            int groupSize, int lane, int xperm) {
     const unsigned short* scales = reinterpret_cast<const unsigned short*>(base);
     int nb = cols >> 5;
     int groups = cols / groupSize;
@@ -186,6 +200,9 @@ __device__ __forceinline__ float dot_nested(const unsigned char* __restrict__ ba
     const uint4* hp = reinterpret_cast<const uint4*>(base + highOff + row * (size_t) (cols >> 1));
     const uint4* rp = reinterpret_cast<const uint4*>(base + resOff + row * (size_t) (cols >> 1));
     size_t s0 = row * (size_t) groups;
+    const float4* x4 = reinterpret_cast<const float4*>(x);
+    // float4 q of block b: x4[8b + q] (natural) or x4[q nb + b] (permuted)
+    int xm = xperm ? 1 : 8, xs = xperm ? nb : 1;
     float acc = 0.f;
     int b = lane;
     for (; b + WARP < nb; b += 2 * WARP) {
@@ -193,16 +210,17 @@ __device__ __forceinline__ float dot_nested(const unsigned char* __restrict__ ba
         float sc0 = scale_at(scales, s0 + (b >> shift)), sc1 = scale_at(scales, s0 + ((b + WARP) >> shift));
         if (mid) {
             uint4 r0 = __ldg(rp + b), r1 = __ldg(rp + b + WARP);
-            acc += sc0 * block_mid(h0, r0, x + 32 * b);
-            acc += sc1 * block_mid(h1, r1, x + 32 * (b + WARP));
+            acc += sc0 * block_mid(h0, r0, x4 + xm * b, xs);
+            acc += sc1 * block_mid(h1, r1, x4 + xm * (b + WARP), xs);
         } else {
-            acc += sc0 * block_low(h0, x + 32 * b);
-            acc += sc1 * block_low(h1, x + 32 * (b + WARP));
+            acc += sc0 * block_low(h0, x4 + xm * b, xs);
+            acc += sc1 * block_low(h1, x4 + xm * (b + WARP), xs);
         }
     }
     for (; b < nb; b += WARP) {
         float sc = scale_at(scales, s0 + (b >> shift));
-        acc += mid ? sc * block_mid(__ldg(hp + b), __ldg(rp + b), x + 32 * b) : sc * block_low(__ldg(hp + b), x + 32 * b);
+        acc += mid ? sc * block_mid(__ldg(hp + b), __ldg(rp + b), x4 + xm * b, xs)
+                   : sc * block_low(__ldg(hp + b), x4 + xm * b, xs);
     }
     acc = warp_sum(acc);
     return mid ? acc : 16.f * acc;  // the LOW view's scale is 16 s (a power of two: exact)
@@ -211,55 +229,55 @@ __device__ __forceinline__ float dot_nested(const unsigned char* __restrict__ ba
 // ---------------------------------------------------------------------------------------------------- GEMVs
 
 extern "C" __global__ void gemv_f32(const float* __restrict__ W, const float* __restrict__ x, float* out, int rows,
-                                    int cols, int mode) {
+                                    int cols, int mode, int xperm, int outChunk) {
     int lane = threadIdx.x & 31;
     int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
     if (row >= rows) return;
     float a = dot_f32(W, x, row, cols, lane);
     float b = mode == 2 ? dot_f32(W, x, (size_t) row + rows, cols, lane) : 0.f;
-    if (lane == 0) gemv_store(out, row, rows, a, b, mode);
+    if (lane == 0) gemv_store(out, row, rows, a, b, mode, outChunk);
 }
 
 extern "C" __global__ void gemv_f16(const unsigned short* __restrict__ W, const float* __restrict__ x, float* out,
-                                    int rows, int cols, int mode) {
+                                    int rows, int cols, int mode, int xperm, int outChunk) {
     int lane = threadIdx.x & 31;
     int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
     if (row >= rows) return;
-    float a = dot_h<false>(W, x, row, cols, lane);
-    float b = mode == 2 ? dot_h<false>(W, x, (size_t) row + rows, cols, lane) : 0.f;
-    if (lane == 0) gemv_store(out, row, rows, a, b, mode);
+    float a = dot_h<false>(W, x, row, cols, lane, xperm);
+    float b = mode == 2 ? dot_h<false>(W, x, (size_t) row + rows, cols, lane, xperm) : 0.f;
+    if (lane == 0) gemv_store(out, row, rows, a, b, mode, outChunk);
 }
 
 extern "C" __global__ void gemv_bf16(const unsigned short* __restrict__ W, const float* __restrict__ x, float* out,
-                                     int rows, int cols, int mode) {
+                                     int rows, int cols, int mode, int xperm, int outChunk) {
     int lane = threadIdx.x & 31;
     int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
     if (row >= rows) return;
-    float a = dot_h<true>(W, x, row, cols, lane);
-    float b = mode == 2 ? dot_h<true>(W, x, (size_t) row + rows, cols, lane) : 0.f;
-    if (lane == 0) gemv_store(out, row, rows, a, b, mode);
+    float a = dot_h<true>(W, x, row, cols, lane, xperm);
+    float b = mode == 2 ? dot_h<true>(W, x, (size_t) row + rows, cols, lane, xperm) : 0.f;
+    if (lane == 0) gemv_store(out, row, rows, a, b, mode, outChunk);
 }
 
 extern "C" __global__ void gemv_low(const unsigned char* __restrict__ base, long long highOff, long long resOff,
                                     const float* __restrict__ x, float* out, int rows, int cols, int groupSize,
-                                    int mode) {
+                                    int mode, int xperm, int outChunk) {
     int lane = threadIdx.x & 31;
     int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
     if (row >= rows) return;
-    float a = dot_nested<false>(base, highOff, resOff, x, row, cols, groupSize, lane);
-    float b = mode == 2 ? dot_nested<false>(base, highOff, resOff, x, (size_t) row + rows, cols, groupSize, lane) : 0.f;
-    if (lane == 0) gemv_store(out, row, rows, a, b, mode);
+    float a = dot_nested<false>(base, highOff, resOff, x, row, cols, groupSize, lane, xperm);
+    float b = mode == 2 ? dot_nested<false>(base, highOff, resOff, x, (size_t) row + rows, cols, groupSize, lane, xperm) : 0.f;
+    if (lane == 0) gemv_store(out, row, rows, a, b, mode, outChunk);
 }
 
 extern "C" __global__ void gemv_mid(const unsigned char* __restrict__ base, long long highOff, long long resOff,
                                     const float* __restrict__ x, float* out, int rows, int cols, int groupSize,
-                                    int mode) {
+                                    int mode, int xperm, int outChunk) {
     int lane = threadIdx.x & 31;
     int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
     if (row >= rows) return;
-    float a = dot_nested<true>(base, highOff, resOff, x, row, cols, groupSize, lane);
-    float b = mode == 2 ? dot_nested<true>(base, highOff, resOff, x, (size_t) row + rows, cols, groupSize, lane) : 0.f;
-    if (lane == 0) gemv_store(out, row, rows, a, b, mode);
+    float a = dot_nested<true>(base, highOff, resOff, x, row, cols, groupSize, lane, xperm);
+    float b = mode == 2 ? dot_nested<true>(base, highOff, resOff, x, (size_t) row + rows, cols, groupSize, lane, xperm) : 0.f;
+    if (lane == 0) gemv_store(out, row, rows, a, b, mode, outChunk);
 }
 
 // ---------------------------------------------------------------------------------------------------- the rest
@@ -302,13 +320,13 @@ __device__ double block_sum_d(double v, double* shared) {
 
 // out = x / sqrt(mean(x^2) + eps) * w; one block (as the CPU: sum of squares in double)
 extern "C" __global__ void rmsnorm(const float* __restrict__ x, const float* __restrict__ w, float* out, int n,
-                                   float eps) {
+                                   float eps, int outChunk) {
     __shared__ double shared[32];
     double ss = 0;
     for (int i = threadIdx.x; i < n; i += blockDim.x) ss += (double) x[i] * x[i];
     ss = block_sum_d(ss, shared);
     float scale = (float) (1.0 / sqrt(ss / n + eps));
-    for (int i = threadIdx.x; i < n; i += blockDim.x) out[i] = x[i] * scale * w[i];
+    for (int i = threadIdx.x; i < n; i += blockDim.x) out[xperm_index(i, outChunk, n)] = x[i] * scale * w[i];
 }
 
 // RoPE on the q and k parts of qkv = [q (heads * headDim) | k (kvDim) | v (kvDim)]; k and v go to the caches at pos
@@ -368,7 +386,7 @@ __device__ float block_max_f(float v, float* shared) {
 extern "C" __global__ void attention(const float* __restrict__ qkv, const float* __restrict__ kc,
                                      const float* __restrict__ vc, float* att, float* scores,
                                      const int* __restrict__ ctrl, int heads, int kvHeads, int headDim, int capacity,
-                                     float scale) {
+                                     float scale, int outChunk) {
     __shared__ float fshared[32];
     __shared__ double dshared[32];
     int h = blockIdx.x;
@@ -398,7 +416,7 @@ extern "C" __global__ void attention(const float* __restrict__ qkv, const float*
         float a = 0.f;
         const float* v = vc + kvOff + d;
         for (int t = 0; t < n; t++) a += sc[t] * v[(size_t) t * kvDim];
-        att[h * headDim + d] = a * inv;
+        att[xperm_index(h * headDim + d, outChunk, heads * headDim)] = a * inv;
     }
 }
 

@@ -26,13 +26,15 @@ import org.jspecify.annotations.Nullable;
  * }
  * }</pre>
  *
- * <p>System property {@value #GRAPHS} ({@code true} by default) chooses whether each gear's step is replayed as
- * a captured CUDA graph.
+ * <p>System properties {@value #GRAPHS} and {@value #PERMUTE} ({@code true} by default) choose whether each gear's
+ * step is replayed as a captured CUDA graph and whether GEMV inputs are stored in their coalescing order.
  */
 public final class CudaBackendProvider implements BackendProvider {
     public static final String NAME = "cuda";
     /** System property: replay each gear's decode step as a CUDA graph ({@code true}/{@code false}). */
     public static final String GRAPHS = "gearbx.cuda.graphs";
+    /** System property: store GEMV inputs in the coalescing order of their consumer ({@code true}/{@code false}). */
+    public static final String PERMUTE = "gearbx.cuda.permute";
 
     private static volatile @Nullable Availability probed;
 
@@ -97,16 +99,19 @@ public final class CudaBackendProvider implements BackendProvider {
 
     @Override
     public Backend create() {
-        return new CudaBackend(Boolean.parseBoolean(System.getProperty(GRAPHS, "true")));
+        return new CudaBackend(Boolean.parseBoolean(System.getProperty(GRAPHS, "true")),
+                Boolean.parseBoolean(System.getProperty(PERMUTE, "true")));
     }
 
     /** Opens device 0 on first use; every model loaded through it shares the device. */
     private static final class CudaBackend implements Backend {
         private final boolean graphs;
+        private final boolean permute;
         private @Nullable CudaDevice device;
 
-        CudaBackend(boolean graphs) {
+        CudaBackend(boolean graphs, boolean permute) {
             this.graphs = graphs;
+            this.permute = permute;
         }
 
         @Override
@@ -126,7 +131,7 @@ public final class CudaBackendProvider implements BackendProvider {
             CudaDevice d = device();
             LlamaModel host = LlamaModel.load(file, Kernels.scalar(), gears);
             try {
-                return new CudaModel(d, host, graphs);
+                return new CudaModel(d, host, graphs, permute);
             } catch (RuntimeException | Error e) {
                 host.close();
                 throw e;

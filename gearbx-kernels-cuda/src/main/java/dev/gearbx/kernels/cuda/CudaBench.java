@@ -22,7 +22,7 @@ import java.util.Map;
  *
  * <pre>
  * java -cp ... dev.gearbx.kernels.cuda.CudaBench [shape,...] [tokens] [runs] [outputInGears]
- * shapes: llama-3.2-1b, llama-3-8b (default both); tokens 128; runs 5; outputInGears true
+ * shapes: llama-3.2-1b, llama-3-8b (default both); tokens 128; runs 5; outputInGears true, false or both (default)
  * </pre>
  */
 public final class CudaBench {
@@ -44,13 +44,16 @@ public final class CudaBench {
         }
         int tokens = args.length > 1 ? Integer.parseInt(args[1]) : 128;
         int runs = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-        boolean outputInGears = args.length <= 3 || Boolean.parseBoolean(args[3]);
+        String output = args.length > 3 ? args[3] : "both";
         try (CudaDevice device = CudaDevice.open(0)) {
             double copy = copyBandwidth(device);
             System.out.printf(Locale.ROOT, "device: %s (compute %s, %d MiB); copy bandwidth %.0f GB/s (read + write)%n",
                     device.name(), device.computeCapability(), device.totalMemory() >> 20, copy / 1e9);
             for (ModelShape shape : shapes) {
-                run(device, shape, tokens, runs, outputInGears, copy);
+                for (boolean outputInGears : output.equals("both") ? new boolean[] {true, false}
+                        : new boolean[] {Boolean.parseBoolean(output)}) {
+                    run(device, shape, tokens, runs, outputInGears, copy);
+                }
             }
         }
     }
@@ -84,9 +87,9 @@ public final class CudaBench {
                     (System.nanoTime() - t0) / 1e9, w.residentBytes() >> 20, w.residentBytes(Gear.LOW) >> 20,
                     w.residentBytes(Gear.MID) >> 20, w.residentBytes(Gear.HIGH) >> 20);
             Map<Gear, Double> best = new EnumMap<>(Gear.class);
-            System.out.println("gear  graphs  launches  MB/token  tok/s median [min..max]  ms/token  GB/s eff.  % of copy");
-            for (boolean graphs : new boolean[] {true, false}) {
-                try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, graphs)) {
+            System.out.println("gear  graphs permuted launches  MB/token  tok/s median [min..max]  ms/token  GB/s eff.  % of copy");
+            for (boolean[] o : new boolean[][] {{true, true}, {true, false}, {false, true}}) {
+                try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, o[0], o[1])) {
                     for (Gear gear : new Gear[] {Gear.LOW, Gear.MID, Gear.HIGH}) {
                         double[] tps = new double[runs];
                         for (int r = 0; r < runs; r++) {
@@ -107,13 +110,13 @@ public final class CudaBench {
                         long bytes = w.bytesReadPerToken(gear);
                         double eff = bytes * median;
                         best.merge(gear, median, Math::max);
-                        System.out.printf(Locale.ROOT, "%-5s %-7s %8d  %8.1f  %8.1f [%.1f..%.1f]  %8.3f  %9.0f  %8.1f%%%n",
-                                gear, graphs, d.launchesPerStep(), bytes / 1e6, median, tps[0], tps[runs - 1],
+                        System.out.printf(Locale.ROOT, "%-5s %-6s %-8s %8d  %8.1f  %8.1f [%.1f..%.1f]  %8.3f  %9.0f  %8.1f%%%n",
+                                gear, o[0], o[1], d.launchesPerStep(), bytes / 1e6, median, tps[0], tps[runs - 1],
                                 1e3 / median, eff / 1e9, 100 * eff / copy);
                     }
                 }
             }
-            System.out.printf(Locale.ROOT, "LOW/HIGH ratio (best of graphs on/off): %.2fx; MID/HIGH %.2fx%n",
+            System.out.printf(Locale.ROOT, "LOW/HIGH ratio (best configuration of each gear): %.2fx; MID/HIGH %.2fx%n",
                     best.get(Gear.LOW) / best.get(Gear.HIGH), best.get(Gear.MID) / best.get(Gear.HIGH));
             routed(device, w, tokens);
         }
@@ -125,7 +128,7 @@ public final class CudaBench {
         RoutingOptions options = RoutingOptions.builder().deferredSteps(k).build();
         int vocab = w.shape().vocabularySize();
         Thresholds thresholds = dev.gearbx.engine.routing.ModelFamily.LLAMA3.thresholdsFor(vocab);
-        try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, true)) {
+        try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, true, true)) {
             for (int warm = 0; warm < 2; warm++) {
                 Router router = new Router(options, vocab, thresholds, null, Gear.MID);
                 d.setPosition(0);

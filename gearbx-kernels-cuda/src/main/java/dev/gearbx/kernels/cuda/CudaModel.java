@@ -19,11 +19,13 @@ final class CudaModel implements LoadedModel {
     private final LlamaModel host;
     private final DeviceWeights weights;
     private final boolean graphs;
+    private final boolean permute;
 
-    CudaModel(CudaDevice device, LlamaModel host, boolean graphs) {
+    CudaModel(CudaDevice device, LlamaModel host, boolean graphs, boolean permute) {
         this.device = device;
         this.host = host;
         this.graphs = graphs;
+        this.permute = permute;
         synchronized (device) {
             device.bind();
             this.weights = DeviceWeights.upload(device, host);
@@ -52,7 +54,7 @@ final class CudaModel implements LoadedModel {
     DeviceDecoder newDecoder(int capacity) {
         synchronized (device) {
             device.bind();
-            return new DeviceDecoder(device, weights, capacity, graphs);
+            return new DeviceDecoder(device, weights, capacity, graphs, permute);
         }
     }
 

@@ -56,15 +56,32 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
     }
 
     /**
-     * The launch computing {@code out = W x} (mode 0), {@code out += W x} (1) or the SwiGLU of the two halves
-     * (2, where this matrix holds [gate; up] and {@code out} gets rows / 2 values).
+     * How this matrix's GEMV wants its input stored: 4 is the natural order; 8 (F16/BF16) or 32 (nested) is the
+     * permuted order that makes the lanes' x loads coalesce (see gearbx.cu). Only with {@code permute}.
      */
-    Launch gemv(CudaDevice device, DeviceBuffer x, DeviceBuffer out, int mode) {
+    int xChunk(boolean permute) {
+        if (!permute) {
+            return 4;
+        }
+        return switch (view) {
+            case F32 -> 4;
+            case F16, BF16 -> cols % 8 == 0 ? 8 : 4;
+            case LOW, MID -> 32;
+        };
+    }
+
+    /**
+     * The launch computing {@code out = W x} (mode 0), {@code out += W x} (1) or the SwiGLU of the two halves
+     * (2, where this matrix holds [gate; up] and {@code out} gets rows / 2 values, stored for a consumer that wants
+     * {@code outChunk}); {@code x} is stored as {@link #xChunk} says.
+     */
+    Launch gemv(CudaDevice device, DeviceBuffer x, DeviceBuffer out, int mode, int outChunk, boolean permute) {
         int outRows = mode == 2 ? rows / 2 : rows;
         int grid = (outRows + 3) / 4;
+        int xperm = xChunk(permute) == 4 ? 0 : 1;
         return view.nested()
                 ? Launch.of(device, view.kernel, grid, 128, buffer, highOffset, residualOffset, x, out, outRows, cols,
-                        groupSize, mode)
-                : Launch.of(device, view.kernel, grid, 128, buffer, x, out, outRows, cols, mode);
+                        groupSize, mode, xperm, outChunk)
+                : Launch.of(device, view.kernel, grid, 128, buffer, x, out, outRows, cols, mode, xperm, outChunk);
     }
 }

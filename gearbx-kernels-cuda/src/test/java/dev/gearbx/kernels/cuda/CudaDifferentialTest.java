@@ -98,8 +98,9 @@ class CudaDifferentialTest {
             try (DeviceWeights weights = DeviceWeights.upload(device, cpu)) {
                 int[] promptTokens = cpu.tokenizer().encode(prompt);
                 for (Gear gear : Gear.values()) {
-                    for (boolean graphs : new boolean[] {false, true}) {
-                        compareGear(cpu, weights, promptTokens, steps, gear, graphs, file.getFileName().toString());
+                    // (graphs, permuted inputs): plain launches in natural order, then each option on
+                    for (boolean[] o : new boolean[][] {{false, false}, {false, true}, {true, true}}) {
+                        compareGear(cpu, weights, promptTokens, steps, gear, o[0], o[1], file.getFileName().toString());
                     }
                 }
             }
@@ -107,7 +108,7 @@ class CudaDifferentialTest {
     }
 
     private static void compareGear(LlamaModel cpu, DeviceWeights weights, int[] prompt, int steps, Gear gear,
-            boolean graphs, String name) {
+            boolean graphs, boolean permute, String name) {
         int capacity = prompt.length + steps;
         LlamaState state = cpu.newState(capacity);
         state.shift(gear);
@@ -115,7 +116,7 @@ class CudaDifferentialTest {
         double worstEntropy = 0;
         List<Integer> cpuTokens = new ArrayList<>();
         List<Integer> gpuTokens = new ArrayList<>();
-        try (DeviceDecoder d = new DeviceDecoder(device, weights, capacity, graphs)) {
+        try (DeviceDecoder d = new DeviceDecoder(device, weights, capacity, graphs, permute)) {
             int token = prompt[0];
             for (int i = 0; i < capacity - 1; i++) {
                 boolean inPrompt = i < prompt.length;
@@ -139,10 +140,10 @@ class CudaDifferentialTest {
                 token = next;
             }
         }
-        System.out.printf("%s %s graphs=%s: %d greedy tokens, max relative logit error %.2e, max entropy error %.2e bits%n",
-                name, gear, graphs, cpuTokens.size(), worst, worstEntropy);
-        assertEquals(cpuTokens, gpuTokens, name + " " + gear + ": greedy tokens differ");
-        assertTrue(worst <= LOGIT_TOLERANCE, name + " " + gear + ": relative logit error " + worst);
+        System.out.printf("%s %s graphs=%s permuted=%s: %d greedy tokens, max relative logit error %.2e, "
+                + "max entropy error %.2e bits%n", name, gear, graphs, permute, cpuTokens.size(), worst, worstEntropy);
+        assertEquals(cpuTokens, gpuTokens, name + " " + gear + " graphs=" + graphs + " permuted=" + permute + ": greedy tokens differ");
+        assertTrue(worst <= LOGIT_TOLERANCE, name + " " + gear + " graphs=" + graphs + " permuted=" + permute + ": relative logit error " + worst);
         assertTrue(worstEntropy <= ENTROPY_TOLERANCE, name + " " + gear + ": entropy error " + worstEntropy);
     }
 
