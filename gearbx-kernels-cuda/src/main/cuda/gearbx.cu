@@ -51,42 +51,77 @@ __device__ __forceinline__ float magic_byte(uint32_t w, int k) {
     return __int_as_float(__byte_perm(w, 0x4B000000u, 0x7440 | k));
 }
 
-// ---------------------------------------------------------------------------------------------------- row dots
+// ---------------------------------------------------------------------------------------------------- GEMVs
+//
+// One warp computes R row dots at once, sharing each load of x between them (R = 1, 2 or 4, chosen by the host
+// so that the grid still fills the card). Mode 2 (SwiGLU) gives a warp R / 2 output rows: R / 2 gate dots and
+// the R / 2 matching up dots.
 
-__device__ __forceinline__ float dot_f32(const float* __restrict__ W, const float* __restrict__ x, size_t row,
-                                         int cols, int lane) {
-    const float* w = W + row * (size_t) cols;
-    float acc = 0.f;
-    if ((cols & 3) == 0) {
-        const float4* w4 = reinterpret_cast<const float4*>(w);
-        const float4* x4 = reinterpret_cast<const float4*>(x);
-        int n = cols >> 2;
-        int i = lane;
-        for (; i + 3 * WARP < n; i += 4 * WARP) {
-            float4 a0 = __ldg(w4 + i), a1 = __ldg(w4 + i + WARP), a2 = __ldg(w4 + i + 2 * WARP),
-                   a3 = __ldg(w4 + i + 3 * WARP);
-            float4 b0 = x4[i], b1 = x4[i + WARP], b2 = x4[i + 2 * WARP], b3 = x4[i + 3 * WARP];
-            acc += a0.x * b0.x + a0.y * b0.y + a0.z * b0.z + a0.w * b0.w;
-            acc += a1.x * b1.x + a1.y * b1.y + a1.z * b1.z + a1.w * b1.w;
-            acc += a2.x * b2.x + a2.y * b2.y + a2.z * b2.z + a2.w * b2.w;
-            acc += a3.x * b3.x + a3.y * b3.y + a3.z * b3.z + a3.w * b3.w;
-        }
-        for (; i < n; i += WARP) {
-            float4 a = __ldg(w4 + i), b = x4[i];
-            acc += a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
-        }
-    } else {
-        for (int c = lane; c < cols; c += WARP) acc += __ldg(w + c) * x[c];
+// the R dot rows of this warp, clamped to valid rows (results of clamped ones are not stored); false when the
+// warp has no row at all
+template <int R>
+__device__ __forceinline__ bool warp_rows(int rows, int mode, int& o0, size_t (&dr)[R]) {
+    int per = mode == 2 ? R / 2 : R;
+    o0 = (blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5)) * per;
+    if (o0 >= rows) return false;
+#pragma unroll
+    for (int k = 0; k < R; k++) {
+        int o = o0 + (mode == 2 ? k % per : k);
+        if (o >= rows) o = o0;
+        dr[k] = (mode == 2 && k >= per) ? (size_t) o + rows : (size_t) o;
     }
-    return warp_sum(acc);
+    return true;
 }
 
-// 8 halves (F16, or BF16 when bf16) dotted with x[0..8)
-// x4[0] and x4[xs]: the two float4s of x these 8 weights multiply
+template <int R>
+__device__ __forceinline__ void warp_store(float* out, float (&acc)[R], int o0, int rows, int mode, int outChunk) {
+#pragma unroll
+    for (int k = 0; k < R; k++) acc[k] = warp_sum(acc[k]);
+    if ((threadIdx.x & 31) != 0) return;
+    int per = mode == 2 ? R / 2 : R;
+#pragma unroll
+    for (int k = 0; k < R; k++) {
+        if (k < per && o0 + k < rows) {
+            gemv_store(out, o0 + k, rows, acc[k], mode == 2 ? acc[(k + per) % R] : 0.f, mode, outChunk);
+        }
+    }
+}
+
+template <int R>
+__device__ __forceinline__ void gemv_f32_impl(const float* __restrict__ W, const float* __restrict__ x, float* out,
+                                              int rows, int cols, int mode, int outChunk) {
+    int o0;
+    size_t dr[R];
+    if (!warp_rows<R>(rows, mode, o0, dr)) return;
+    int lane = threadIdx.x & 31;
+    float acc[R];
+#pragma unroll
+    for (int k = 0; k < R; k++) acc[k] = 0.f;
+    if ((cols & 3) == 0) {
+        const float4* x4 = reinterpret_cast<const float4*>(x);
+        int n = cols >> 2;
+#pragma unroll 2
+        for (int i = lane; i < n; i += WARP) {
+            float4 a[R];
+#pragma unroll
+            for (int k = 0; k < R; k++) a[k] = __ldg(reinterpret_cast<const float4*>(W + dr[k] * cols) + i);
+            float4 b = x4[i];
+#pragma unroll
+            for (int k = 0; k < R; k++) acc[k] += a[k].x * b.x + a[k].y * b.y + a[k].z * b.z + a[k].w * b.w;
+        }
+    } else {
+        for (int c = lane; c < cols; c += WARP) {
+            float xv = x[c];
+#pragma unroll
+            for (int k = 0; k < R; k++) acc[k] += __ldg(W + dr[k] * cols + c) * xv;
+        }
+    }
+    warp_store<R>(out, acc, o0, rows, mode, outChunk);
+}
+
+// 8 halves (F16, or BF16 when bf16) dotted with b0, b1
 template <bool bf16>
-__device__ __forceinline__ float dot8(uint4 u, const float4* __restrict__ x4, int xs) {
-    float4 b0 = x4[0];
-    float4 b1 = x4[xs];
+__device__ __forceinline__ float dot8(uint4 u, float4 b0, float4 b1) {
     float w[8];
     uint32_t words[4] = {u.x, u.y, u.z, u.w};
 #pragma unroll
@@ -105,41 +140,47 @@ __device__ __forceinline__ float dot8(uint4 u, const float4* __restrict__ x4, in
 }
 
 template <bool bf16>
-__device__ __forceinline__ float half_scalar(const unsigned short* w, int c) {
-    unsigned short h = w[c];
+__device__ __forceinline__ float half_scalar(const unsigned short* w, size_t c) {
+    unsigned short h = __ldg(w + c);
     return bf16 ? __int_as_float(((uint32_t) h) << 16) : __half2float(__ushort_as_half(h));
 }
 
-template <bool bf16>
-__device__ __forceinline__ float dot_h(const unsigned short* __restrict__ W, const float* __restrict__ x, size_t row,
-                                       int cols, int lane, int xperm) {
-    const unsigned short* w = W + row * (size_t) cols;
-    float acc = 0.f;
+template <bool bf16, int R>
+__device__ __forceinline__ void gemv_h_impl(const unsigned short* __restrict__ W, const float* __restrict__ x,
+                                            float* out, int rows, int cols, int mode, int xperm, int outChunk) {
+    int o0;
+    size_t dr[R];
+    if (!warp_rows<R>(rows, mode, o0, dr)) return;
+    int lane = threadIdx.x & 31;
+    float acc[R];
+#pragma unroll
+    for (int k = 0; k < R; k++) acc[k] = 0.f;
     if ((cols & 7) == 0) {
-        const uint4* w8 = reinterpret_cast<const uint4*>(w);
         const float4* x4 = reinterpret_cast<const float4*>(x);
         int n = cols >> 3;
         // float4 pair of uint4 i: x4[2i], x4[2i + 1] (natural) or x4[i], x4[n + i] (permuted)
         int xm = xperm ? 1 : 2, xs = xperm ? n : 1;
-        int i = lane;
-        for (; i + 3 * WARP < n; i += 4 * WARP) {
-            uint4 a0 = __ldg(w8 + i), a1 = __ldg(w8 + i + WARP), a2 = __ldg(w8 + i + 2 * WARP),
-                  a3 = __ldg(w8 + i + 3 * WARP);
-            acc += dot8<bf16>(a0, x4 + xm * i, xs);
-            acc += dot8<bf16>(a1, x4 + xm * (i + WARP), xs);
-            acc += dot8<bf16>(a2, x4 + xm * (i + 2 * WARP), xs);
-            acc += dot8<bf16>(a3, x4 + xm * (i + 3 * WARP), xs);
+#pragma unroll 2
+        for (int i = lane; i < n; i += WARP) {
+            uint4 a[R];
+#pragma unroll
+            for (int k = 0; k < R; k++) a[k] = __ldg(reinterpret_cast<const uint4*>(W + dr[k] * cols) + i);
+            float4 b0 = x4[xm * i], b1 = x4[xm * i + xs];
+#pragma unroll
+            for (int k = 0; k < R; k++) acc[k] += dot8<bf16>(a[k], b0, b1);
         }
-        for (; i < n; i += WARP) acc += dot8<bf16>(__ldg(w8 + i), x4 + xm * i, xs);
     } else {
-        for (int c = lane; c < cols; c += WARP) acc += half_scalar<bf16>(w, c) * x[c];
+        for (int c = lane; c < cols; c += WARP) {
+            float xv = x[c];
+#pragma unroll
+            for (int k = 0; k < R; k++) acc[k] += half_scalar<bf16>(W, dr[k] * cols + c) * xv;
+        }
     }
-    return warp_sum(acc);
+    warp_store<R>(out, acc, o0, rows, mode, outChunk);
 }
 
-// one 32-weight block of the high plane (LOW): sum of code * x, codes in [-7, 7]
-// x4[q * xs], q = 0..7: the float4s of x for weights 4q .. 4q + 3 of the block
-__device__ __forceinline__ float block_low(uint4 u, const float4* __restrict__ x4, int xs) {
+// one 32-weight block of the high plane (LOW): sum of code * x, codes in [-7, 7]; xa[q] = x of weights 4q .. 4q+3
+__device__ __forceinline__ float block_low(uint4 u, const float4 (&xa)[8]) {
     uint32_t words[4] = {u.x, u.y, u.z, u.w};
     float acc = 0.f;
 #pragma unroll
@@ -147,8 +188,8 @@ __device__ __forceinline__ float block_low(uint4 u, const float4* __restrict__ x
         uint32_t t = words[k] ^ 0x88888888u;  // nibbles to offset binary (v + 8)
         uint32_t lo = t & 0x0F0F0F0Fu;       // weights 4k .. 4k+3
         uint32_t hi = (t >> 4) & 0x0F0F0F0Fu; // weights 16+4k ..
-        float4 a = x4[k * xs];
-        float4 b = x4[(4 + k) * xs];
+        float4 a = xa[k];
+        float4 b = xa[4 + k];
         acc += (magic_byte(lo, 0) - 8388616.f) * a.x;
         acc += (magic_byte(lo, 1) - 8388616.f) * a.y;
         acc += (magic_byte(lo, 2) - 8388616.f) * a.z;
@@ -162,7 +203,7 @@ __device__ __forceinline__ float block_low(uint4 u, const float4* __restrict__ x
 }
 
 // one 32-weight block of both planes (MID): sum of (16 high + residual) * x
-__device__ __forceinline__ float block_mid(uint4 h, uint4 r, const float4* __restrict__ x4, int xs) {
+__device__ __forceinline__ float block_mid(uint4 h, uint4 r, const float4 (&xa)[8]) {
     uint32_t hw[4] = {h.x, h.y, h.z, h.w};
     uint32_t rw[4] = {r.x, r.y, r.z, r.w};
     float acc = 0.f;
@@ -171,8 +212,8 @@ __device__ __forceinline__ float block_mid(uint4 h, uint4 r, const float4* __res
         // byte = 16 (high + 8) + (residual + 8) = q8 + 136
         uint32_t lo = (((hw[k] << 4) & 0xF0F0F0F0u) | (rw[k] & 0x0F0F0F0Fu)) ^ 0x88888888u;
         uint32_t hi = ((hw[k] & 0xF0F0F0F0u) | ((rw[k] >> 4) & 0x0F0F0F0Fu)) ^ 0x88888888u;
-        float4 a = x4[k * xs];
-        float4 b = x4[(4 + k) * xs];
+        float4 a = xa[k];
+        float4 b = xa[4 + k];
         acc += (magic_byte(lo, 0) - 8388744.f) * a.x;
         acc += (magic_byte(lo, 1) - 8388744.f) * a.y;
         acc += (magic_byte(lo, 2) - 8388744.f) * a.z;
@@ -189,96 +230,75 @@ __device__ __forceinline__ float scale_at(const unsigned short* __restrict__ sca
     return __half2float(__ushort_as_half(__ldg(scales + i)));
 }
 
-template <bool mid>
-__device__ __forceinline__ float dot_nested(const unsigned char* __restrict__ base, long long highOff,
-                                            long long resOff, const float* __restrict__ x, size_t row, int cols,
-                                            int groupSize, int lane, int xperm) {
+template <bool mid, int R>
+__device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict__ base, long long highOff,
+                                                 long long resOff, const float* __restrict__ x, float* out, int rows,
+                                                 int cols, int groupSize, int mode, int xperm, int outChunk) {
+    int o0;
+    size_t dr[R];
+    if (!warp_rows<R>(rows, mode, o0, dr)) return;
+    int lane = threadIdx.x & 31;
     const unsigned short* scales = reinterpret_cast<const unsigned short*>(base);
     int nb = cols >> 5;
-    int groups = cols / groupSize;
+    size_t groups = cols / groupSize;
     int shift = groupSize == 32 ? 0 : groupSize == 64 ? 1 : 2;
-    const uint4* hp = reinterpret_cast<const uint4*>(base + highOff + row * (size_t) (cols >> 1));
-    const uint4* rp = reinterpret_cast<const uint4*>(base + resOff + row * (size_t) (cols >> 1));
-    size_t s0 = row * (size_t) groups;
+    size_t half = cols >> 1;
     const float4* x4 = reinterpret_cast<const float4*>(x);
     // float4 q of block b: x4[8b + q] (natural) or x4[q nb + b] (permuted)
     int xm = xperm ? 1 : 8, xs = xperm ? nb : 1;
-    float acc = 0.f;
-    int b = lane;
-    for (; b + WARP < nb; b += 2 * WARP) {
-        uint4 h0 = __ldg(hp + b), h1 = __ldg(hp + b + WARP);
-        float sc0 = scale_at(scales, s0 + (b >> shift)), sc1 = scale_at(scales, s0 + ((b + WARP) >> shift));
-        if (mid) {
-            uint4 r0 = __ldg(rp + b), r1 = __ldg(rp + b + WARP);
-            acc += sc0 * block_mid(h0, r0, x4 + xm * b, xs);
-            acc += sc1 * block_mid(h1, r1, x4 + xm * (b + WARP), xs);
-        } else {
-            acc += sc0 * block_low(h0, x4 + xm * b, xs);
-            acc += sc1 * block_low(h1, x4 + xm * (b + WARP), xs);
+    float acc[R];
+#pragma unroll
+    for (int k = 0; k < R; k++) acc[k] = 0.f;
+#pragma unroll 2
+    for (int b = lane; b < nb; b += WARP) {
+        uint4 h[R], r[R];
+        float sc[R];
+#pragma unroll
+        for (int k = 0; k < R; k++) {
+            h[k] = __ldg(reinterpret_cast<const uint4*>(base + highOff + dr[k] * half) + b);
+            if (mid) r[k] = __ldg(reinterpret_cast<const uint4*>(base + resOff + dr[k] * half) + b);
+            sc[k] = scale_at(scales, dr[k] * groups + (b >> shift));
         }
+        float4 xa[8];
+#pragma unroll
+        for (int q = 0; q < 8; q++) xa[q] = x4[xm * b + q * xs];
+#pragma unroll
+        for (int k = 0; k < R; k++) acc[k] += sc[k] * (mid ? block_mid(h[k], r[k], xa) : block_low(h[k], xa));
     }
-    for (; b < nb; b += WARP) {
-        float sc = scale_at(scales, s0 + (b >> shift));
-        acc += mid ? sc * block_mid(__ldg(hp + b), __ldg(rp + b), x4 + xm * b, xs)
-                   : sc * block_low(__ldg(hp + b), x4 + xm * b, xs);
+    if (!mid) {
+#pragma unroll
+        for (int k = 0; k < R; k++) acc[k] *= 16.f;  // the LOW view's scale is 16 s (a power of two: exact)
     }
-    acc = warp_sum(acc);
-    return mid ? acc : 16.f * acc;  // the LOW view's scale is 16 s (a power of two: exact)
+    warp_store<R>(out, acc, o0, rows, mode, outChunk);
 }
 
-// ---------------------------------------------------------------------------------------------------- GEMVs
+#define GEMV_DENSE(name, R, body)                                                                                   \
+    extern "C" __global__ void name(const void* __restrict__ W, const float* __restrict__ x, float* out, int rows,  \
+                                    int cols, int mode, int xperm, int outChunk) {                                  \
+        body;                                                                                                        \
+    }
+#define GEMV_NESTED(name, MID, R)                                                                                    \
+    extern "C" __global__ void name(const unsigned char* __restrict__ base, long long highOff, long long resOff,     \
+                                    const float* __restrict__ x, float* out, int rows, int cols, int groupSize,     \
+                                    int mode, int xperm, int outChunk) {                                            \
+        gemv_nested_impl<MID, R>(base, highOff, resOff, x, out, rows, cols, groupSize, mode, xperm, outChunk);      \
+    }
 
-extern "C" __global__ void gemv_f32(const float* __restrict__ W, const float* __restrict__ x, float* out, int rows,
-                                    int cols, int mode, int xperm, int outChunk) {
-    int lane = threadIdx.x & 31;
-    int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
-    if (row >= rows) return;
-    float a = dot_f32(W, x, row, cols, lane);
-    float b = mode == 2 ? dot_f32(W, x, (size_t) row + rows, cols, lane) : 0.f;
-    if (lane == 0) gemv_store(out, row, rows, a, b, mode, outChunk);
-}
-
-extern "C" __global__ void gemv_f16(const unsigned short* __restrict__ W, const float* __restrict__ x, float* out,
-                                    int rows, int cols, int mode, int xperm, int outChunk) {
-    int lane = threadIdx.x & 31;
-    int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
-    if (row >= rows) return;
-    float a = dot_h<false>(W, x, row, cols, lane, xperm);
-    float b = mode == 2 ? dot_h<false>(W, x, (size_t) row + rows, cols, lane, xperm) : 0.f;
-    if (lane == 0) gemv_store(out, row, rows, a, b, mode, outChunk);
-}
-
-extern "C" __global__ void gemv_bf16(const unsigned short* __restrict__ W, const float* __restrict__ x, float* out,
-                                     int rows, int cols, int mode, int xperm, int outChunk) {
-    int lane = threadIdx.x & 31;
-    int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
-    if (row >= rows) return;
-    float a = dot_h<true>(W, x, row, cols, lane, xperm);
-    float b = mode == 2 ? dot_h<true>(W, x, (size_t) row + rows, cols, lane, xperm) : 0.f;
-    if (lane == 0) gemv_store(out, row, rows, a, b, mode, outChunk);
-}
-
-extern "C" __global__ void gemv_low(const unsigned char* __restrict__ base, long long highOff, long long resOff,
-                                    const float* __restrict__ x, float* out, int rows, int cols, int groupSize,
-                                    int mode, int xperm, int outChunk) {
-    int lane = threadIdx.x & 31;
-    int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
-    if (row >= rows) return;
-    float a = dot_nested<false>(base, highOff, resOff, x, row, cols, groupSize, lane, xperm);
-    float b = mode == 2 ? dot_nested<false>(base, highOff, resOff, x, (size_t) row + rows, cols, groupSize, lane, xperm) : 0.f;
-    if (lane == 0) gemv_store(out, row, rows, a, b, mode, outChunk);
-}
-
-extern "C" __global__ void gemv_mid(const unsigned char* __restrict__ base, long long highOff, long long resOff,
-                                    const float* __restrict__ x, float* out, int rows, int cols, int groupSize,
-                                    int mode, int xperm, int outChunk) {
-    int lane = threadIdx.x & 31;
-    int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
-    if (row >= rows) return;
-    float a = dot_nested<true>(base, highOff, resOff, x, row, cols, groupSize, lane, xperm);
-    float b = mode == 2 ? dot_nested<true>(base, highOff, resOff, x, (size_t) row + rows, cols, groupSize, lane, xperm) : 0.f;
-    if (lane == 0) gemv_store(out, row, rows, a, b, mode, outChunk);
-}
+GEMV_DENSE(gemv_f32_r1, 1, gemv_f32_impl<1>((const float*) W, x, out, rows, cols, mode, outChunk))
+GEMV_DENSE(gemv_f32_r2, 2, gemv_f32_impl<2>((const float*) W, x, out, rows, cols, mode, outChunk))
+GEMV_DENSE(gemv_f32_r4, 4, gemv_f32_impl<4>((const float*) W, x, out, rows, cols, mode, outChunk))
+GEMV_DENSE(gemv_f16_r1, 1, (gemv_h_impl<false, 1>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_f16_r2, 2, (gemv_h_impl<false, 2>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_f16_r4, 4, (gemv_h_impl<false, 4>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_bf16_r1, 1, (gemv_h_impl<true, 1>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_bf16_r2, 2, (gemv_h_impl<true, 2>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_bf16_r4, 4, (gemv_h_impl<true, 4>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_NESTED(gemv_low_r1, false, 1)
+GEMV_NESTED(gemv_low_r2, false, 2)
+GEMV_NESTED(gemv_low_r4, false, 4)
+GEMV_NESTED(gemv_mid_r1, true, 1)
+GEMV_NESTED(gemv_mid_r2, true, 2)
+GEMV_NESTED(gemv_mid_r4, true, 4)
 
 // ---------------------------------------------------------------------------------------------------- the rest
 

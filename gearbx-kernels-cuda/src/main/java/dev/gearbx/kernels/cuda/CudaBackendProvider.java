@@ -27,7 +27,8 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>System properties {@value #GRAPHS} and {@value #PERMUTE} ({@code true} by default) choose whether each gear's
- * step is replayed as a captured CUDA graph and whether GEMV inputs are stored in their coalescing order.
+ * step is replayed as a captured CUDA graph and whether GEMV inputs are stored in their coalescing order;
+ * {@value #ROWS_PER_WARP} (default 0: per matrix) how many rows a GEMV warp computes together.
  */
 public final class CudaBackendProvider implements BackendProvider {
     public static final String NAME = "cuda";
@@ -35,6 +36,8 @@ public final class CudaBackendProvider implements BackendProvider {
     public static final String GRAPHS = "gearbx.cuda.graphs";
     /** System property: store GEMV inputs in the coalescing order of their consumer ({@code true}/{@code false}). */
     public static final String PERMUTE = "gearbx.cuda.permute";
+    /** System property: rows one GEMV warp computes together (1, 2, 4; 0 chooses per matrix). */
+    public static final String ROWS_PER_WARP = "gearbx.cuda.rowsPerWarp";
 
     private static volatile @Nullable Availability probed;
 
@@ -99,19 +102,16 @@ public final class CudaBackendProvider implements BackendProvider {
 
     @Override
     public Backend create() {
-        return new CudaBackend(Boolean.parseBoolean(System.getProperty(GRAPHS, "true")),
-                Boolean.parseBoolean(System.getProperty(PERMUTE, "true")));
+        return new CudaBackend(StepOptions.fromSystemProperties());
     }
 
     /** Opens device 0 on first use; every model loaded through it shares the device. */
     private static final class CudaBackend implements Backend {
-        private final boolean graphs;
-        private final boolean permute;
+        private final StepOptions options;
         private @Nullable CudaDevice device;
 
-        CudaBackend(boolean graphs, boolean permute) {
-            this.graphs = graphs;
-            this.permute = permute;
+        CudaBackend(StepOptions options) {
+            this.options = options;
         }
 
         @Override
@@ -131,7 +131,7 @@ public final class CudaBackendProvider implements BackendProvider {
             CudaDevice d = device();
             LlamaModel host = LlamaModel.load(file, Kernels.scalar(), gears);
             try {
-                return new CudaModel(d, host, graphs, permute);
+                return new CudaModel(d, host, options);
             } catch (RuntimeException | Error e) {
                 host.close();
                 throw e;

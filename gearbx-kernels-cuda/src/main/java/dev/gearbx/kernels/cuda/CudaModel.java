@@ -18,14 +18,12 @@ final class CudaModel implements LoadedModel {
     private final CudaDevice device;
     private final LlamaModel host;
     private final DeviceWeights weights;
-    private final boolean graphs;
-    private final boolean permute;
+    private final StepOptions options;
 
-    CudaModel(CudaDevice device, LlamaModel host, boolean graphs, boolean permute) {
+    CudaModel(CudaDevice device, LlamaModel host, StepOptions options) {
         this.device = device;
         this.host = host;
-        this.graphs = graphs;
-        this.permute = permute;
+        this.options = options;
         synchronized (device) {
             device.bind();
             this.weights = DeviceWeights.upload(device, host);
@@ -54,7 +52,7 @@ final class CudaModel implements LoadedModel {
     DeviceDecoder newDecoder(int capacity) {
         synchronized (device) {
             device.bind();
-            return new DeviceDecoder(device, weights, capacity, graphs, permute);
+            return new DeviceDecoder(device, weights, capacity, options);
         }
     }
 
@@ -76,7 +74,7 @@ final class CudaModel implements LoadedModel {
     @Override
     public String forwardDescription() {
         return "CUDA decode step on " + device.name() + " (sm_" + device.computeCapability().replace(".", "")
-                + ", JCuda driver API" + (graphs ? ", one CUDA graph per gear" : "") + ")";
+                + ", JCuda driver API, " + options + ")";
     }
 
     @Override

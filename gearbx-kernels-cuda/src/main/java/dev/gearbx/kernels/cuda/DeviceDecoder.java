@@ -20,8 +20,7 @@ final class DeviceDecoder implements AutoCloseable {
     private final CudaDevice device;
     private final DeviceWeights weights;
     private final int capacity;
-    private final boolean graphs;
-    private final boolean permute;
+    private final StepOptions options;
     private final List<DeviceBuffer> owned = new ArrayList<>();
     private final DeviceBuffer x;
     private final DeviceBuffer xb;
@@ -43,10 +42,9 @@ final class DeviceDecoder implements AutoCloseable {
 
     /**
      * @param capacity most positions this sequence holds
-     * @param graphs whether steps with logits replay a captured CUDA graph per gear
-     * @param permute whether GEMV inputs are stored in the coalescing order of their consumer (see gearbx.cu)
+     * @param options graphs, input order, rows per warp
      */
-    DeviceDecoder(CudaDevice device, DeviceWeights weights, int capacity, boolean graphs, boolean permute) {
+    DeviceDecoder(CudaDevice device, DeviceWeights weights, int capacity, StepOptions options) {
         DeviceShape s = weights.shape();
         if (capacity < 1 || capacity > s.contextLength()) {
             throw new IllegalArgumentException("sequence capacity must be in 1.." + s.contextLength()
@@ -55,8 +53,7 @@ final class DeviceDecoder implements AutoCloseable {
         this.device = device;
         this.weights = weights;
         this.capacity = capacity;
-        this.graphs = graphs;
-        this.permute = permute;
+        this.options = options;
         try {
             x = buffer(4L * s.dim(), "x");
             xb = buffer(4L * Math.max(s.dim(), s.qDim()), "xb");
@@ -116,7 +113,8 @@ final class DeviceDecoder implements AutoCloseable {
         p.add(Launch.of(device, "embed", (s.dim() + 255) / 256, 256, e.buffer(), e.view().denseType(), ctrl, x, s.dim()));
         int qkvRows = s.qDim() + 2 * s.kvDim();
         float attScale = (float) (1.0 / Math.sqrt(s.headDim()));
-        boolean pm = permute;
+        boolean pm = options.permute();
+        StepOptions o = options;
         for (int l = 0; l < s.layers(); l++) {
             DeviceWeights.Layer w = weights.layers().get(l);
             GearMatrix qkvW = w.qkv().get(gear);
@@ -124,20 +122,20 @@ final class DeviceDecoder implements AutoCloseable {
             GearMatrix gateUp = w.gateUp().get(gear);
             GearMatrix down = w.down().get(gear);
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, w.attnNorm(), xb, s.dim(), s.rmsEps(), qkvW.xChunk(pm)));
-            p.add(qkvW.gemv(device, xb, qkv, 0, 4, pm));
+            p.add(qkvW.gemv(device, xb, qkv, 0, 4, o));
             p.add(Launch.of(device, "rope_store", (qkvRows + 255) / 256, 256, qkv, keyCache[l], valueCache[l], ctrl,
                     weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0));
             p.add(Launch.of(device, "attention", s.heads(), 256, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
                     s.heads(), s.kvHeads(), s.headDim(), capacity, attScale, wo.xChunk(pm)));
-            p.add(wo.gemv(device, att, x, 1, 4, pm));
+            p.add(wo.gemv(device, att, x, 1, 4, o));
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, w.ffnNorm(), xb, s.dim(), s.rmsEps(), gateUp.xChunk(pm)));
-            p.add(gateUp.gemv(device, xb, hb, 2, down.xChunk(pm), pm));
-            p.add(down.gemv(device, hb, x, 1, 4, pm));
+            p.add(gateUp.gemv(device, xb, hb, 2, down.xChunk(pm), o));
+            p.add(down.gemv(device, hb, x, 1, 4, o));
         }
         if (computeLogits) {
             GearMatrix out = weights.output(gear);
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, weights.outputNorm(), xb, s.dim(), s.rmsEps(), out.xChunk(pm)));
-            p.add(out.gemv(device, xb, logits, 0, 4, pm));
+            p.add(out.gemv(device, xb, logits, 0, 4, o));
             p.add(Launch.of(device, "sample_greedy", 1, 1024, logits, s.vocabularySize(), ctrl, tokens, entropies,
                     logProbabilities));
         } else {
@@ -177,7 +175,7 @@ final class DeviceDecoder implements AutoCloseable {
         if (position >= capacity) {
             throw new dev.gearbx.engine.model.ContextOverflowException(capacity, position + 1);
         }
-        if (computeLogits && graphs) {
+        if (computeLogits && options.graphs()) {
             CUgraphExec g = captured.get(gear);
             if (g == null) {
                 List<Launch> launches = withLogits.get(gear);

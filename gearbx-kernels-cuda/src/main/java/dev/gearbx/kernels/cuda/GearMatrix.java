@@ -22,6 +22,8 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
         LOW("gemv_low", 0),
         MID("gemv_mid", 0);
 
+        /** Kernel name prefix; the launch appends {@code _r1}, {@code _r2} or {@code _r4} (rows per warp). */
+
         final String kernel;
         final int elementBytes;
 
@@ -75,13 +77,30 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
      * (2, where this matrix holds [gate; up] and {@code out} gets rows / 2 values, stored for a consumer that wants
      * {@code outChunk}); {@code x} is stored as {@link #xChunk} says.
      */
-    Launch gemv(CudaDevice device, DeviceBuffer x, DeviceBuffer out, int mode, int outChunk, boolean permute) {
+    Launch gemv(CudaDevice device, DeviceBuffer x, DeviceBuffer out, int mode, int outChunk, StepOptions options) {
         int outRows = mode == 2 ? rows / 2 : rows;
-        int grid = (outRows + 3) / 4;
-        int xperm = xChunk(permute) == 4 ? 0 : 1;
+        int r = rowsPerWarp(outRows * (mode == 2 ? 2 : 1), mode, options.rowsPerWarp());
+        int perWarp = mode == 2 ? r / 2 : r;
+        int grid = (outRows + 4 * perWarp - 1) / (4 * perWarp);
+        int xperm = xChunk(options.permute()) == 4 ? 0 : 1;
+        String kernel = view.kernel + "_r" + r;
         return view.nested()
-                ? Launch.of(device, view.kernel, grid, 128, buffer, highOffset, residualOffset, x, out, outRows, cols,
+                ? Launch.of(device, kernel, grid, 128, buffer, highOffset, residualOffset, x, out, outRows, cols,
                         groupSize, mode, xperm, outChunk)
-                : Launch.of(device, view.kernel, grid, 128, buffer, x, out, outRows, cols, mode, xperm, outChunk);
+                : Launch.of(device, kernel, grid, 128, buffer, x, out, outRows, cols, mode, xperm, outChunk);
+    }
+
+    /** Dots per warp: the fixed choice, or the most (4, 2, 1) that leaves at least 264 blocks of 4 warps. */
+    static int rowsPerWarp(int dots, int mode, int fixed) {
+        int min = mode == 2 ? 2 : 1;
+        if (fixed != 0) {
+            return Math.max(min, fixed);
+        }
+        for (int r = 4; r > min; r /= 2) {
+            if (dots / r / 4 >= 264) {
+                return r;
+            }
+        }
+        return min;
     }
 }

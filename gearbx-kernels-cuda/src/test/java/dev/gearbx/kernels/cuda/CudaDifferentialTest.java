@@ -98,9 +98,11 @@ class CudaDifferentialTest {
             try (DeviceWeights weights = DeviceWeights.upload(device, cpu)) {
                 int[] promptTokens = cpu.tokenizer().encode(prompt);
                 for (Gear gear : Gear.values()) {
-                    // (graphs, permuted inputs): plain launches in natural order, then each option on
-                    for (boolean[] o : new boolean[][] {{false, false}, {false, true}, {true, true}}) {
-                        compareGear(cpu, weights, promptTokens, steps, gear, o[0], o[1], file.getFileName().toString());
+                    // plain launches, natural order, one row per warp; then each option on
+                    for (StepOptions o : new StepOptions[] {new StepOptions(false, false, 1),
+                            new StepOptions(false, true, 1), new StepOptions(false, true, 2),
+                            new StepOptions(false, true, 4), StepOptions.DEFAULT}) {
+                        compareGear(cpu, weights, promptTokens, steps, gear, o, file.getFileName().toString());
                     }
                 }
             }
@@ -108,7 +110,7 @@ class CudaDifferentialTest {
     }
 
     private static void compareGear(LlamaModel cpu, DeviceWeights weights, int[] prompt, int steps, Gear gear,
-            boolean graphs, boolean permute, String name) {
+            StepOptions options, String name) {
         int capacity = prompt.length + steps;
         LlamaState state = cpu.newState(capacity);
         state.shift(gear);
@@ -116,7 +118,7 @@ class CudaDifferentialTest {
         double worstEntropy = 0;
         List<Integer> cpuTokens = new ArrayList<>();
         List<Integer> gpuTokens = new ArrayList<>();
-        try (DeviceDecoder d = new DeviceDecoder(device, weights, capacity, graphs, permute)) {
+        try (DeviceDecoder d = new DeviceDecoder(device, weights, capacity, options)) {
             int token = prompt[0];
             for (int i = 0; i < capacity - 1; i++) {
                 boolean inPrompt = i < prompt.length;
@@ -140,10 +142,10 @@ class CudaDifferentialTest {
                 token = next;
             }
         }
-        System.out.printf("%s %s graphs=%s permuted=%s: %d greedy tokens, max relative logit error %.2e, "
-                + "max entropy error %.2e bits%n", name, gear, graphs, permute, cpuTokens.size(), worst, worstEntropy);
-        assertEquals(cpuTokens, gpuTokens, name + " " + gear + " graphs=" + graphs + " permuted=" + permute + ": greedy tokens differ");
-        assertTrue(worst <= LOGIT_TOLERANCE, name + " " + gear + " graphs=" + graphs + " permuted=" + permute + ": relative logit error " + worst);
+        System.out.printf("%s %s %s: %d greedy tokens, max relative logit error %.2e, max entropy error %.2e bits%n",
+                name, gear, options, cpuTokens.size(), worst, worstEntropy);
+        assertEquals(cpuTokens, gpuTokens, name + " " + gear + " " + options + ": greedy tokens differ");
+        assertTrue(worst <= LOGIT_TOLERANCE, name + " " + gear + " " + options + ": relative logit error " + worst);
         assertTrue(worstEntropy <= ENTROPY_TOLERANCE, name + " " + gear + ": entropy error " + worstEntropy);
     }
 
