@@ -402,24 +402,44 @@ __device__ float block_max_f(float v, float* shared) {
     return r;
 }
 
-// one block per query head: softmax(q . k_t / sqrt(headDim)) over t <= pos, then the weighted sum of v_t
+// one block per query head: softmax(q . k_t / sqrt(headDim)) over t <= pos, then the weighted sum of v_t.
+// Scores: one thread per position, its key read as independent float4 loads (headDim % 4 == 0) or scalars;
+// output: blockDim / headDim groups of positions per dimension, summed through shared memory. headDim <= 256.
 extern "C" __global__ void attention(const float* __restrict__ qkv, const float* __restrict__ kc,
                                      const float* __restrict__ vc, float* att, float* scores,
                                      const int* __restrict__ ctrl, int heads, int kvHeads, int headDim, int capacity,
                                      float scale, int outChunk) {
     __shared__ float fshared[32];
     __shared__ double dshared[32];
+    __shared__ float qs[256];
+    __shared__ float part[1024];
     int h = blockIdx.x;
     int n = ctrl[0] + 1;
     int kvDim = kvHeads * headDim;
     int kvOff = (h / (heads / kvHeads)) * headDim;
-    const float* q = qkv + h * headDim;
+    for (int i = threadIdx.x; i < headDim; i += blockDim.x) qs[i] = qkv[h * headDim + i];
+    __syncthreads();
     float* sc = scores + (size_t) h * capacity;
     float lmax = -INFINITY;
     for (int t = threadIdx.x; t < n; t += blockDim.x) {
         const float* k = kc + (size_t) t * kvDim + kvOff;
-        float d = 0.f;
-        for (int i = 0; i < headDim; i++) d += q[i] * k[i];
+        float d;
+        if ((headDim & 3) == 0) {
+            const float4* k4 = reinterpret_cast<const float4*>(k);
+            float d0 = 0.f, d1 = 0.f, d2 = 0.f, d3 = 0.f;
+#pragma unroll 8
+            for (int i = 0; i < (headDim >> 2); i++) {
+                float4 kk = k4[i];
+                d0 += qs[4 * i] * kk.x;
+                d1 += qs[4 * i + 1] * kk.y;
+                d2 += qs[4 * i + 2] * kk.z;
+                d3 += qs[4 * i + 3] * kk.w;
+            }
+            d = (d0 + d1) + (d2 + d3);
+        } else {
+            d = 0.f;
+            for (int i = 0; i < headDim; i++) d += qs[i] * k[i];
+        }
         d *= scale;
         sc[t] = d;
         lmax = fmaxf(lmax, d);
@@ -432,11 +452,26 @@ extern "C" __global__ void attention(const float* __restrict__ qkv, const float*
         lsum += e;
     }
     float inv = (float) (1.0 / block_sum_d(lsum, dshared));  // also orders the writes of sc before the reads below
-    for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
-        float a = 0.f;
+    int groups = blockDim.x / headDim;
+    if (groups > 1024 / headDim) groups = 1024 / headDim;
+    int g = threadIdx.x / headDim, d = threadIdx.x - g * headDim;
+    if (g < groups) {
         const float* v = vc + kvOff + d;
-        for (int t = 0; t < n; t++) a += sc[t] * v[(size_t) t * kvDim];
-        att[xperm_index(h * headDim + d, outChunk, heads * headDim)] = a * inv;
+        float a0 = 0.f, a1 = 0.f;
+        int t = g;
+#pragma unroll 4
+        for (; t + groups < n; t += 2 * groups) {
+            a0 += sc[t] * v[(size_t) t * kvDim];
+            a1 += sc[t + groups] * v[(size_t) (t + groups) * kvDim];
+        }
+        if (t < n) a0 += sc[t] * v[(size_t) t * kvDim];
+        part[g * headDim + d] = a0 + a1;
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < headDim; i += blockDim.x) {
+        float a = 0.f;
+        for (int j = 0; j < groups; j++) a += part[j * headDim + i];
+        att[xperm_index(h * headDim + i, outChunk, heads * headDim)] = a * inv;
     }
 }
 

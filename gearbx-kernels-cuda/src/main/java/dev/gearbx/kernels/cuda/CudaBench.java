@@ -89,7 +89,7 @@ public final class CudaBench {
             Map<Gear, Double> best = new EnumMap<>(Gear.class);
             System.out.println("gear  options                                launches  MB/token  tok/s median [min..max]  ms/token  GB/s eff.  % of copy");
             for (StepOptions o : new StepOptions[] {StepOptions.DEFAULT, new StepOptions(true, true, 1),
-                    new StepOptions(true, false, 1), new StepOptions(false, true, 0)}) {
+                    new StepOptions(true, false, 1), new StepOptions(true, false, 0)}) {
                 try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, o)) {
                     for (Gear gear : new Gear[] {Gear.LOW, Gear.MID, Gear.HIGH}) {
                         double[] tps = new double[runs];
@@ -117,9 +117,46 @@ public final class CudaBench {
                     }
                 }
             }
+            parts(device, w, tokens);
             System.out.printf(Locale.ROOT, "LOW/HIGH ratio (best configuration of each gear): %.2fx; MID/HIGH %.2fx%n",
                     best.get(Gear.LOW) / best.get(Gear.HIGH), best.get(Gear.MID) / best.get(Gear.HIGH));
             routed(device, w, tokens);
+        }
+    }
+
+    /**
+     * Time per token of the step's GEMVs alone and of its other kernels alone (each part captured as one graph and
+     * replayed {@code tokens} times; the parts' inputs are whatever the buffers hold), default options.
+     */
+    static void parts(CudaDevice device, DeviceWeights w, int tokens) {
+        try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, StepOptions.DEFAULT)) {
+            for (Gear gear : new Gear[] {Gear.LOW, Gear.MID, Gear.HIGH}) {
+                List<Launch> all = d.launches(gear);
+                List<Launch> gemv = all.stream().filter(l -> l.kernel().startsWith("gemv")).toList();
+                List<Launch> rest = all.stream().filter(l -> !l.kernel().startsWith("gemv")).toList();
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "parts of a %s step (graph replays):", gear));
+                for (List<Launch> part : List.of(gemv, rest)) {
+                    d.setPosition(0);
+                    jcuda.driver.CUgraphExec g = device.capture(() -> part.forEach(device::launch));
+                    try {
+                        for (int i = 0; i < 3; i++) {
+                            device.launch(g);
+                        }
+                        float ms = device.time(() -> {
+                            for (int i = 0; i < tokens; i++) {
+                                device.launch(g);
+                            }
+                        });
+                        long bytes = w.bytesReadPerToken(gear);
+                        line.append(String.format(Locale.ROOT, " %s %d kernels %.3f ms/token%s;",
+                                part == gemv ? "GEMVs" : "others", part.size(), ms / tokens, part == gemv
+                                        ? String.format(Locale.ROOT, " (%.0f GB/s)", bytes / (ms / tokens / 1e3) / 1e9) : ""));
+                    } finally {
+                        device.destroy(g);
+                    }
+                }
+                System.out.println(line);
+            }
         }
     }
 

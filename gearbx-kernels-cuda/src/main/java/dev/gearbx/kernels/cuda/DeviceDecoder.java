@@ -54,6 +54,9 @@ final class DeviceDecoder implements AutoCloseable {
         this.weights = weights;
         this.capacity = capacity;
         this.options = options;
+        if (s.headDim() > 256) {
+            throw new CudaException("head width " + s.headDim() + " is above the attention kernel's limit of 256");
+        }
         try {
             x = buffer(4L * s.dim(), "x");
             xb = buffer(4L * Math.max(s.dim(), s.qDim()), "xb");
@@ -125,7 +128,7 @@ final class DeviceDecoder implements AutoCloseable {
             p.add(qkvW.gemv(device, xb, qkv, 0, 4, o));
             p.add(Launch.of(device, "rope_store", (qkvRows + 255) / 256, 256, qkv, keyCache[l], valueCache[l], ctrl,
                     weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0));
-            p.add(Launch.of(device, "attention", s.heads(), 256, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
+            p.add(Launch.of(device, "attention", s.heads(), 512, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
                     s.heads(), s.kvHeads(), s.headDim(), capacity, attScale, wo.xChunk(pm)));
             p.add(wo.gemv(device, att, x, 1, 4, o));
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, w.ffnNorm(), xb, s.dim(), s.rmsEps(), gateUp.xChunk(pm)));
@@ -142,6 +145,11 @@ final class DeviceDecoder implements AutoCloseable {
             p.add(Launch.of(device, "advance", 1, 32, ctrl));
         }
         return p;
+    }
+
+    /** The launches of a step with logits at {@code gear}, in order (for benchmarks that time parts of it). */
+    List<Launch> launches(Gear gear) {
+        return List.copyOf(withLogits.get(gear));
     }
 
     /** Kernel launches of one step (for reports). */
