@@ -13,12 +13,7 @@
 // - GEMV inputs may be stored permuted for their consumer (chunk C = 8 for F16/BF16, 32 for nested; 4 means the
 //   natural order): element i = C b + 4 q + r sits at 4 (q (n / C) + b) + r, so that lane b's q-th float4 of x and
 //   its neighbours' are adjacent in memory (coalesced) instead of C floats apart. The producers (RMSNorm,
-//   attention, the SwiGLU GEMV) write in that order; the consumer GEMV reads with xperm = 1. Dense views are
-//   read in the natural order (measured faster for F16 on an H200).
-// - fused RMSNorm (optional): the residual stream x may itself be stored permuted for its consumers; every
-//   writer of x adds the squares of what it wrote to a double in `normSums` (the embedding for the first, each
-//   residual GEMV for the next), and a consumer GEMV given `normIn` applies x_i / rms(x) * w_i while loading x,
-//   so no separate RMSNorm kernel runs.
+//   attention, the SwiGLU GEMV) write in that order; the consumer GEMV reads with xperm = 1.
 
 #include <cuda_fp16.h>
 #include <stdint.h>
@@ -40,14 +35,11 @@ __device__ __forceinline__ int xperm_index(int i, int chunk, int n) {
 }
 
 __device__ __forceinline__ void gemv_store(float* out, const int row, const int rows, const float a, const float b,
-                                           const int mode, const int outChunk, double* normOut) {
+                                           const int mode, const int outChunk) {
     if (mode == 0) {
         out[row] = a;
     } else if (mode == 1) {
-        int at = xperm_index(row, outChunk, rows);
-        float v = out[at] + a;
-        out[at] = v;
-        if (normOut != nullptr) atomicAdd(normOut, (double) v * v);
+        out[row] += a;
     } else {
         // as the CPU engine: (float) (g / (1 + e^-g)) * u
         out[xperm_index(row, outChunk, rows)] = (float) ((double) a / (1.0 + exp(-(double) a))) * b;
@@ -64,31 +56,6 @@ __device__ __forceinline__ float magic_byte(uint32_t w, int k) {
 // One warp computes R row dots at once, sharing each load of x between them (R = 1, 2 or 4, chosen by the host
 // so that the grid still fills the card). Mode 2 (SwiGLU) gives a warp R / 2 output rows: R / 2 gate dots and
 // the R / 2 matching up dots.
-
-// fused RMSNorm of the GEMV input: in (sum of squares of x, or null for none), w (weights), out (where a
-// residual GEMV adds the squares of what it writes, or null)
-struct Norm {
-    const double* in;
-    const float* w;
-    float eps;
-    double* out;
-};
-
-// 1 / rms of the n values whose sum of squares *in holds, as the CPU engine computes it
-__device__ __forceinline__ float norm_scale(const Norm& nrm, int n) {
-    return nrm.in == nullptr ? 1.f : (float) (1.0 / sqrt(*nrm.in / n + (double) nrm.eps));
-}
-
-// x * scale * w for one float4 of x and the float4 of w at the same natural position
-__device__ __forceinline__ float4 normed(float4 x, const Norm& nrm, float scale, int naturalFloat4) {
-    if (nrm.in == nullptr) return x;
-    float4 w = reinterpret_cast<const float4*>(nrm.w)[naturalFloat4];
-    return make_float4(x.x * scale * w.x, x.y * scale * w.y, x.z * scale * w.z, x.w * scale * w.w);
-}
-
-__device__ __forceinline__ float normed1(float x, const Norm& nrm, float scale, int natural) {
-    return nrm.in == nullptr ? x : x * scale * nrm.w[natural];
-}
 
 // the R dot rows of this warp, clamped to valid rows (results of clamped ones are not stored); false when the
 // warp has no row at all
@@ -107,8 +74,7 @@ __device__ __forceinline__ bool warp_rows(int rows, int mode, int& o0, size_t (&
 }
 
 template <int R>
-__device__ __forceinline__ void warp_store(float* out, float (&acc)[R], int o0, int rows, int mode, int outChunk,
-                                           double* normOut) {
+__device__ __forceinline__ void warp_store(float* out, float (&acc)[R], int o0, int rows, int mode, int outChunk) {
 #pragma unroll
     for (int k = 0; k < R; k++) acc[k] = warp_sum(acc[k]);
     if ((threadIdx.x & 31) != 0) return;
@@ -116,19 +82,18 @@ __device__ __forceinline__ void warp_store(float* out, float (&acc)[R], int o0, 
 #pragma unroll
     for (int k = 0; k < R; k++) {
         if (k < per && o0 + k < rows) {
-            gemv_store(out, o0 + k, rows, acc[k], mode == 2 ? acc[(k + per) % R] : 0.f, mode, outChunk, normOut);
+            gemv_store(out, o0 + k, rows, acc[k], mode == 2 ? acc[(k + per) % R] : 0.f, mode, outChunk);
         }
     }
 }
 
-template <int R, bool NORM>
+template <int R>
 __device__ __forceinline__ void gemv_f32_impl(const float* __restrict__ W, const float* __restrict__ x, float* out,
-                                              int rows, int cols, int mode, int outChunk, Norm nrm) {
+                                              int rows, int cols, int mode, int outChunk) {
     int o0;
     size_t dr[R];
     if (!warp_rows<R>(rows, mode, o0, dr)) return;
     int lane = threadIdx.x & 31;
-    float ns = NORM ? norm_scale(nrm, cols) : 1.f;
     float acc[R];
 #pragma unroll
     for (int k = 0; k < R; k++) acc[k] = 0.f;
@@ -140,18 +105,18 @@ __device__ __forceinline__ void gemv_f32_impl(const float* __restrict__ W, const
             float4 a[R];
 #pragma unroll
             for (int k = 0; k < R; k++) a[k] = __ldg(reinterpret_cast<const float4*>(W + dr[k] * cols) + i);
-            float4 b = (NORM ? normed(x4[i], nrm, ns, i) : x4[i]);
+            float4 b = x4[i];
 #pragma unroll
             for (int k = 0; k < R; k++) acc[k] += a[k].x * b.x + a[k].y * b.y + a[k].z * b.z + a[k].w * b.w;
         }
     } else {
         for (int c = lane; c < cols; c += WARP) {
-            float xv = (NORM ? normed1(x[c], nrm, ns, c) : x[c]);
+            float xv = x[c];
 #pragma unroll
             for (int k = 0; k < R; k++) acc[k] += __ldg(W + dr[k] * cols + c) * xv;
         }
     }
-    warp_store<R>(out, acc, o0, rows, mode, outChunk, nrm.out);
+    warp_store<R>(out, acc, o0, rows, mode, outChunk);
 }
 
 // 8 halves (F16, or BF16 when bf16) dotted with b0, b1
@@ -180,15 +145,13 @@ __device__ __forceinline__ float half_scalar(const unsigned short* w, size_t c) 
     return bf16 ? __int_as_float(((uint32_t) h) << 16) : __half2float(__ushort_as_half(h));
 }
 
-template <bool bf16, int R, bool NORM>
+template <bool bf16, int R>
 __device__ __forceinline__ void gemv_h_impl(const unsigned short* __restrict__ W, const float* __restrict__ x,
-                                            float* out, int rows, int cols, int mode, int xperm, int outChunk,
-                                            Norm nrm) {
+                                            float* out, int rows, int cols, int mode, int xperm, int outChunk) {
     int o0;
     size_t dr[R];
     if (!warp_rows<R>(rows, mode, o0, dr)) return;
     int lane = threadIdx.x & 31;
-    float ns = NORM ? norm_scale(nrm, cols) : 1.f;
     float acc[R];
 #pragma unroll
     for (int k = 0; k < R; k++) acc[k] = 0.f;
@@ -202,19 +165,18 @@ __device__ __forceinline__ void gemv_h_impl(const unsigned short* __restrict__ W
             uint4 a[R];
 #pragma unroll
             for (int k = 0; k < R; k++) a[k] = __ldg(reinterpret_cast<const uint4*>(W + dr[k] * cols) + i);
-            float4 b0 = NORM ? normed(x4[xm * i], nrm, ns, 2 * i) : x4[xm * i];
-            float4 b1 = NORM ? normed(x4[xm * i + xs], nrm, ns, 2 * i + 1) : x4[xm * i + xs];
+            float4 b0 = x4[xm * i], b1 = x4[xm * i + xs];
 #pragma unroll
             for (int k = 0; k < R; k++) acc[k] += dot8<bf16>(a[k], b0, b1);
         }
     } else {
         for (int c = lane; c < cols; c += WARP) {
-            float xv = (NORM ? normed1(x[c], nrm, ns, c) : x[c]);
+            float xv = x[c];
 #pragma unroll
             for (int k = 0; k < R; k++) acc[k] += half_scalar<bf16>(W, dr[k] * cols + c) * xv;
         }
     }
-    warp_store<R>(out, acc, o0, rows, mode, outChunk, nrm.out);
+    warp_store<R>(out, acc, o0, rows, mode, outChunk);
 }
 
 // one 32-weight block of the high plane (LOW): sum of code * x, codes in [-7, 7]; xa[q] = x of weights 4q .. 4q+3
@@ -268,16 +230,14 @@ __device__ __forceinline__ float scale_at(const unsigned short* __restrict__ sca
     return __half2float(__ushort_as_half(__ldg(scales + i)));
 }
 
-template <bool mid, int R, bool NORM>
+template <bool mid, int R>
 __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict__ base, long long highOff,
                                                  long long resOff, const float* __restrict__ x, float* out, int rows,
-                                                 int cols, int groupSize, int mode, int xperm, int outChunk,
-                                                 Norm nrm) {
+                                                 int cols, int groupSize, int mode, int xperm, int outChunk) {
     int o0;
     size_t dr[R];
     if (!warp_rows<R>(rows, mode, o0, dr)) return;
     int lane = threadIdx.x & 31;
-    float ns = NORM ? norm_scale(nrm, cols) : 1.f;
     const unsigned short* scales = reinterpret_cast<const unsigned short*>(base);
     int nb = cols >> 5;
     size_t groups = cols / groupSize;
@@ -301,7 +261,7 @@ __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict
         }
         float4 xa[8];
 #pragma unroll
-        for (int q = 0; q < 8; q++) xa[q] = NORM ? normed(x4[xm * b + q * xs], nrm, ns, 8 * b + q) : x4[xm * b + q * xs];
+        for (int q = 0; q < 8; q++) xa[q] = x4[xm * b + q * xs];
 #pragma unroll
         for (int k = 0; k < R; k++) acc[k] += sc[k] * (mid ? block_mid(h[k], r[k], xa) : block_low(h[k], xa));
     }
@@ -309,60 +269,56 @@ __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict
 #pragma unroll
         for (int k = 0; k < R; k++) acc[k] *= 16.f;  // the LOW view's scale is 16 s (a power of two: exact)
     }
-    warp_store<R>(out, acc, o0, rows, mode, outChunk, nrm.out);
+    warp_store<R>(out, acc, o0, rows, mode, outChunk);
 }
 
 #define GEMV_DENSE(name, R, body)                                                                                   \
     extern "C" __global__ void name(const void* __restrict__ W, const float* __restrict__ x, float* out, int rows,  \
-                                    int cols, int mode, int xperm, int outChunk, const double* normIn,              \
-                                    const float* normW, float eps, double* normOut) {                               \
-        Norm nrm = {normIn, normW, eps, normOut};                                                                    \
+                                    int cols, int mode, int xperm, int outChunk) {                                  \
         body;                                                                                                        \
     }
-#define GEMV_NESTED(name, MID, R, NORM)                                                                                    \
+#define GEMV_NESTED(name, MID, R)                                                                                    \
     extern "C" __global__ void name(const unsigned char* __restrict__ base, long long highOff, long long resOff,     \
                                     const float* __restrict__ x, float* out, int rows, int cols, int groupSize,     \
-                                    int mode, int xperm, int outChunk, const double* normIn, const float* normW,    \
-                                    float eps, double* normOut) {                                                   \
-        Norm nrm = {normIn, normW, eps, normOut};                                                                    \
-        gemv_nested_impl<MID, R, NORM>(base, highOff, resOff, x, out, rows, cols, groupSize, mode, xperm, outChunk,   \
-                                       nrm);                                                                         \
+                                    int mode, int xperm, int outChunk) {                                            \
+        gemv_nested_impl<MID, R>(base, highOff, resOff, x, out, rows, cols, groupSize, mode, xperm, outChunk);      \
     }
 
-GEMV_DENSE(gemv_f32_r1, 1, (gemv_f32_impl<1, false>((const float*) W, x, out, rows, cols, mode, outChunk, nrm)))
-GEMV_DENSE(gemv_f32_r2, 2, (gemv_f32_impl<2, false>((const float*) W, x, out, rows, cols, mode, outChunk, nrm)))
-GEMV_DENSE(gemv_f32_r4, 4, (gemv_f32_impl<4, false>((const float*) W, x, out, rows, cols, mode, outChunk, nrm)))
-GEMV_DENSE(gemv_f16_r1, 1, (gemv_h_impl<false, 1, false>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk, nrm)))
-GEMV_DENSE(gemv_f16_r2, 2, (gemv_h_impl<false, 2, false>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk, nrm)))
-GEMV_DENSE(gemv_f16_r4, 4, (gemv_h_impl<false, 4, false>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk, nrm)))
-GEMV_DENSE(gemv_bf16_r1, 1, (gemv_h_impl<true, 1, false>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk, nrm)))
-GEMV_DENSE(gemv_bf16_r2, 2, (gemv_h_impl<true, 2, false>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk, nrm)))
-GEMV_DENSE(gemv_bf16_r4, 4, (gemv_h_impl<true, 4, false>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk, nrm)))
-GEMV_NESTED(gemv_low_r1, false, 1, false)
-GEMV_NESTED(gemv_low_r2, false, 2, false)
-GEMV_NESTED(gemv_low_r4, false, 4, false)
-GEMV_NESTED(gemv_mid_r1, true, 1, false)
-GEMV_NESTED(gemv_mid_r2, true, 2, false)
-GEMV_NESTED(gemv_mid_r4, true, 4, false)
-GEMV_DENSE(gemv_f32_r1_n, 1, (gemv_f32_impl<1, true>((const float*) W, x, out, rows, cols, mode, outChunk, nrm)))
-GEMV_DENSE(gemv_f32_r2_n, 2, (gemv_f32_impl<2, true>((const float*) W, x, out, rows, cols, mode, outChunk, nrm)))
-GEMV_DENSE(gemv_f32_r4_n, 4, (gemv_f32_impl<4, true>((const float*) W, x, out, rows, cols, mode, outChunk, nrm)))
-GEMV_DENSE(gemv_f16_r1_n, 1, (gemv_h_impl<false, 1, true>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk, nrm)))
-GEMV_DENSE(gemv_f16_r2_n, 2, (gemv_h_impl<false, 2, true>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk, nrm)))
-GEMV_DENSE(gemv_f16_r4_n, 4, (gemv_h_impl<false, 4, true>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk, nrm)))
-GEMV_DENSE(gemv_bf16_r1_n, 1, (gemv_h_impl<true, 1, true>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk, nrm)))
-GEMV_DENSE(gemv_bf16_r2_n, 2, (gemv_h_impl<true, 2, true>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk, nrm)))
-GEMV_DENSE(gemv_bf16_r4_n, 4, (gemv_h_impl<true, 4, true>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk, nrm)))
-GEMV_NESTED(gemv_low_r1_n, false, 1, true)
-GEMV_NESTED(gemv_low_r2_n, false, 2, true)
-GEMV_NESTED(gemv_low_r4_n, false, 4, true)
-GEMV_NESTED(gemv_mid_r1_n, true, 1, true)
-GEMV_NESTED(gemv_mid_r2_n, true, 2, true)
-GEMV_NESTED(gemv_mid_r4_n, true, 4, true)
+GEMV_DENSE(gemv_f32_r1, 1, gemv_f32_impl<1>((const float*) W, x, out, rows, cols, mode, outChunk))
+GEMV_DENSE(gemv_f32_r2, 2, gemv_f32_impl<2>((const float*) W, x, out, rows, cols, mode, outChunk))
+GEMV_DENSE(gemv_f32_r4, 4, gemv_f32_impl<4>((const float*) W, x, out, rows, cols, mode, outChunk))
+GEMV_DENSE(gemv_f16_r1, 1, (gemv_h_impl<false, 1>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_f16_r2, 2, (gemv_h_impl<false, 2>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_f16_r4, 4, (gemv_h_impl<false, 4>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_bf16_r1, 1, (gemv_h_impl<true, 1>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_bf16_r2, 2, (gemv_h_impl<true, 2>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_bf16_r4, 4, (gemv_h_impl<true, 4>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_NESTED(gemv_low_r1, false, 1)
+GEMV_NESTED(gemv_low_r2, false, 2)
+GEMV_NESTED(gemv_low_r4, false, 4)
+GEMV_NESTED(gemv_mid_r1, true, 1)
+GEMV_NESTED(gemv_mid_r2, true, 2)
+GEMV_NESTED(gemv_mid_r4, true, 4)
 
 // ---------------------------------------------------------------------------------------------------- the rest
 
 // x = row ctrl[1] of the embedding (F32 = 0, F16 = 1, BF16 = 2)
+extern "C" __global__ void embed(const void* __restrict__ E, int type, const int* __restrict__ ctrl, float* x,
+                                 int dim) {
+    size_t token = (size_t) ctrl[1];
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < dim; i += gridDim.x * blockDim.x) {
+        size_t at = token * dim + i;
+        float v;
+        if (type == 0) {
+            v = reinterpret_cast<const float*>(E)[at];
+        } else {
+            unsigned short h = reinterpret_cast<const unsigned short*>(E)[at];
+            v = type == 1 ? __half2float(__ushort_as_half(h)) : __int_as_float(((uint32_t) h) << 16);
+        }
+        x[i] = v;
+    }
+}
+
 __device__ double block_sum_d(double v, double* shared) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 #pragma unroll
@@ -380,31 +336,6 @@ __device__ double block_sum_d(double v, double* shared) {
     double r = shared[0];
     __syncthreads();
     return r;
-}
-
-// (one block) x = row ctrl[1] of the embedding, stored for consumers with outChunk; with normSums, normSums[0]
-// gets the sum of squares of x and normSums[1 .. count) are zeroed for the residual GEMVs of the step
-extern "C" __global__ void embed(const void* __restrict__ E, int type, const int* __restrict__ ctrl, float* x,
-                                 int dim, int outChunk, double* normSums, int count) {
-    __shared__ double dshared[32];
-    size_t token = (size_t) ctrl[1];
-    double ss = 0;
-    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
-        size_t at = token * dim + i;
-        float v;
-        if (type == 0) {
-            v = reinterpret_cast<const float*>(E)[at];
-        } else {
-            unsigned short h = reinterpret_cast<const unsigned short*>(E)[at];
-            v = type == 1 ? __half2float(__ushort_as_half(h)) : __int_as_float(((uint32_t) h) << 16);
-        }
-        x[xperm_index(i, outChunk, dim)] = v;
-        ss += (double) v * v;
-    }
-    if (normSums != nullptr) {
-        ss = block_sum_d(ss, dshared);
-        for (int i = threadIdx.x; i < count; i += blockDim.x) normSums[i] = i == 0 ? ss : 0.0;
-    }
 }
 
 // out = x / sqrt(mean(x^2) + eps) * w; one block (as the CPU: sum of squares in double)

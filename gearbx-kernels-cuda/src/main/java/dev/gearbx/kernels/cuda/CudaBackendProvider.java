@@ -28,8 +28,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>System properties {@value #GRAPHS} and {@value #PERMUTE} ({@code true} by default) choose whether each gear's
  * step is replayed as a captured CUDA graph and whether GEMV inputs are stored in their coalescing order;
- * {@value #ROWS_PER_WARP} (default 0: per matrix) how many rows a GEMV warp computes together; {@value #FUSE_NORM}
- * whether the RMSNorms run inside the GEMVs.
+ * {@value #ROWS_PER_WARP} (default 0: per matrix) how many rows a GEMV warp computes together.
  */
 public final class CudaBackendProvider implements BackendProvider {
     public static final String NAME = "cuda";
@@ -39,8 +38,6 @@ public final class CudaBackendProvider implements BackendProvider {
     public static final String PERMUTE = "gearbx.cuda.permute";
     /** System property: rows one GEMV warp computes together (1, 2, 4; 0 chooses per matrix). */
     public static final String ROWS_PER_WARP = "gearbx.cuda.rowsPerWarp";
-    /** System property: fuse the RMSNorms into the GEMVs ({@code true}/{@code false}). */
-    public static final String FUSE_NORM = "gearbx.cuda.fuseNorm";
 
     private static volatile @Nullable Availability probed;
 

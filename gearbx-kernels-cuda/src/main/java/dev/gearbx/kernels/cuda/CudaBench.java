@@ -87,9 +87,9 @@ public final class CudaBench {
                     (System.nanoTime() - t0) / 1e9, w.residentBytes() >> 20, w.residentBytes(Gear.LOW) >> 20,
                     w.residentBytes(Gear.MID) >> 20, w.residentBytes(Gear.HIGH) >> 20);
             Map<Gear, Double> best = new EnumMap<>(Gear.class);
-            System.out.println("gear  options                                              launches  MB/token  tok/s median [min..max]  ms/token  GB/s eff.  % of copy");
-            for (StepOptions o : new StepOptions[] {new StepOptions(true, true, 0, true),
-                    new StepOptions(true, true, 0, false), new StepOptions(true, false, 1, false)}) {
+            System.out.println("gear  options                                launches  MB/token  tok/s median [min..max]  ms/token  GB/s eff.  % of copy");
+            for (StepOptions o : new StepOptions[] {StepOptions.DEFAULT, new StepOptions(true, true, 1),
+                    new StepOptions(true, false, 1), new StepOptions(true, false, 0)}) {
                 try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, o)) {
                     for (Gear gear : new Gear[] {Gear.LOW, Gear.MID, Gear.HIGH}) {
                         double[] tps = new double[runs];
@@ -111,7 +111,7 @@ public final class CudaBench {
                         long bytes = w.bytesReadPerToken(gear);
                         double eff = bytes * median;
                         best.merge(gear, median, Math::max);
-                        System.out.printf(Locale.ROOT, "%-5s %-52s %8d  %8.1f  %8.1f [%.1f..%.1f]  %8.3f  %9.0f  %8.1f%%%n",
+                        System.out.printf(Locale.ROOT, "%-5s %-38s %8d  %8.1f  %8.1f [%.1f..%.1f]  %8.3f  %9.0f  %8.1f%%%n",
                                 gear, o, d.launchesPerStep(), bytes / 1e6, median, tps[0], tps[runs - 1],
                                 1e3 / median, eff / 1e9, 100 * eff / copy);
                     }
@@ -126,10 +126,10 @@ public final class CudaBench {
 
     /**
      * Time per token of the step's GEMVs alone and of its other kernels alone (each part captured as one graph and
-     * replayed {@code tokens} times; the parts' inputs are whatever the buffers hold), fused norms.
+     * replayed {@code tokens} times; the parts' inputs are whatever the buffers hold), default options.
      */
     static void parts(CudaDevice device, DeviceWeights w, int tokens) {
-        try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, new StepOptions(true, true, 0, true))) {
+        try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, StepOptions.DEFAULT)) {
             for (Gear gear : new Gear[] {Gear.LOW, Gear.MID, Gear.HIGH}) {
                 List<Launch> all = d.launches(gear);
                 List<Launch> gemv = all.stream().filter(l -> l.kernel().startsWith("gemv")).toList();
@@ -166,7 +166,7 @@ public final class CudaBench {
         RoutingOptions options = RoutingOptions.builder().deferredSteps(k).build();
         int vocab = w.shape().vocabularySize();
         Thresholds thresholds = dev.gearbx.engine.routing.ModelFamily.LLAMA3.thresholdsFor(vocab);
-        try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, new StepOptions(true, true, 0, true))) {
+        try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, StepOptions.DEFAULT)) {
             for (int warm = 0; warm < 2; warm++) {
                 Router router = new Router(options, vocab, thresholds, null, Gear.MID);
                 d.setPosition(0);

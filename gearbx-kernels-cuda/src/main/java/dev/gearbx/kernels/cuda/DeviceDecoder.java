@@ -33,8 +33,6 @@ final class DeviceDecoder implements AutoCloseable {
     private final DeviceBuffer tokens;
     private final DeviceBuffer entropies;
     private final DeviceBuffer logProbabilities;
-    /** Sums of squares of the residual stream, one per RMSNorm of a step (fused norms). */
-    private final DeviceBuffer normSums;
     private final DeviceBuffer[] keyCache;
     private final DeviceBuffer[] valueCache;
     private final Map<Gear, List<Launch>> withLogits = new EnumMap<>(Gear.class);
@@ -71,7 +69,6 @@ final class DeviceDecoder implements AutoCloseable {
             tokens = buffer(4L * capacity, "token ring");
             entropies = buffer(4L * capacity, "entropy ring");
             logProbabilities = buffer(4L * capacity, "log-probability ring");
-            normSums = buffer(8L * (2 * s.layers() + 1), "norm sums");
             keyCache = new DeviceBuffer[s.layers()];
             valueCache = new DeviceBuffer[s.layers()];
             for (int l = 0; l < s.layers(); l++) {
@@ -113,15 +110,12 @@ final class DeviceDecoder implements AutoCloseable {
     }
 
     private List<Launch> program(Gear gear, boolean computeLogits) {
-        return options.fuseNorm() ? fusedProgram(gear, computeLogits) : plainProgram(gear, computeLogits);
-    }
-
-    /** RMSNorm kernels write the normalized input of each GEMV; the residual stream stays in natural order. */
-    private List<Launch> plainProgram(Gear gear, boolean computeLogits) {
         DeviceShape s = weights.shape();
         List<Launch> p = new ArrayList<>();
         GearMatrix e = weights.embedding();
-        p.add(Launch.of(device, "embed", 1, 1024, e.buffer(), e.view().denseType(), ctrl, x, s.dim(), 4, Launch.NULL, 0));
+        p.add(Launch.of(device, "embed", (s.dim() + 255) / 256, 256, e.buffer(), e.view().denseType(), ctrl, x, s.dim()));
+        int qkvRows = s.qDim() + 2 * s.kvDim();
+        float attScale = (float) (1.0 / Math.sqrt(s.headDim()));
         boolean pm = options.permute();
         StepOptions o = options;
         for (int l = 0; l < s.layers(); l++) {
@@ -132,7 +126,10 @@ final class DeviceDecoder implements AutoCloseable {
             GearMatrix down = w.down().get(gear);
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, w.attnNorm(), xb, s.dim(), s.rmsEps(), qkvW.xChunk(pm)));
             p.add(qkvW.gemv(device, xb, qkv, 0, 4, o));
-            attention(p, l, wo.xChunk(pm));
+            p.add(Launch.of(device, "rope_store", (qkvRows + 255) / 256, 256, qkv, keyCache[l], valueCache[l], ctrl,
+                    weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0));
+            p.add(Launch.of(device, "attention", s.heads(), 512, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
+                    s.heads(), s.kvHeads(), s.headDim(), capacity, attScale, wo.xChunk(pm)));
             p.add(wo.gemv(device, att, x, 1, 4, o));
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, w.ffnNorm(), xb, s.dim(), s.rmsEps(), gateUp.xChunk(pm)));
             p.add(gateUp.gemv(device, xb, hb, 2, down.xChunk(pm), o));
@@ -142,79 +139,12 @@ final class DeviceDecoder implements AutoCloseable {
             GearMatrix out = weights.output(gear);
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, weights.outputNorm(), xb, s.dim(), s.rmsEps(), out.xChunk(pm)));
             p.add(out.gemv(device, xb, logits, 0, 4, o));
-        }
-        end(p, computeLogits);
-        return p;
-    }
-
-    /**
-     * The RMSNorms run inside the GEMVs that read the residual stream: the embedding and each residual GEMV add the
-     * squares of what they write to {@code normSums}, and the residual stream is stored in the order its readers
-     * want (when they all want the same one).
-     */
-    private List<Launch> fusedProgram(Gear gear, boolean computeLogits) {
-        DeviceShape s = weights.shape();
-        boolean pm = options.permute();
-        StepOptions o = options;
-        int rc = residualChunk(gear, pm);
-        List<Launch> p = new ArrayList<>();
-        GearMatrix e = weights.embedding();
-        p.add(Launch.of(device, "embed", 1, 1024, e.buffer(), e.view().denseType(), ctrl, x, s.dim(), rc, normSums,
-                2 * s.layers() + 1));
-        for (int l = 0; l < s.layers(); l++) {
-            DeviceWeights.Layer w = weights.layers().get(l);
-            GearMatrix wo = w.wo().get(gear);
-            GearMatrix down = w.down().get(gear);
-            p.add(w.qkv().get(gear).gemv(device, x, rc, qkv, 0, 4,
-                    new GearMatrix.Norm(sum(2 * l), w.attnNorm(), s.rmsEps(), Launch.NULL), o));
-            attention(p, l, wo.xChunk(pm));
-            p.add(wo.gemv(device, att, wo.xChunk(pm), x, 1, rc,
-                    new GearMatrix.Norm(Launch.NULL, Launch.NULL, 0f, sum(2 * l + 1)), o));
-            p.add(w.gateUp().get(gear).gemv(device, x, rc, hb, 2, down.xChunk(pm),
-                    new GearMatrix.Norm(sum(2 * l + 1), w.ffnNorm(), s.rmsEps(), Launch.NULL), o));
-            p.add(down.gemv(device, hb, down.xChunk(pm), x, 1, rc,
-                    new GearMatrix.Norm(Launch.NULL, Launch.NULL, 0f, sum(2 * l + 2)), o));
-        }
-        if (computeLogits) {
-            p.add(weights.output(gear).gemv(device, x, rc, logits, 0, 4,
-                    new GearMatrix.Norm(sum(2 * s.layers()), weights.outputNorm(), s.rmsEps(), Launch.NULL), o));
-        }
-        end(p, computeLogits);
-        return p;
-    }
-
-    /** The order every reader of the residual stream wants, or the natural order (4) when they differ. */
-    private int residualChunk(Gear gear, boolean permute) {
-        java.util.Set<Integer> chunks = new java.util.HashSet<>();
-        chunks.add(weights.output(gear).xChunk(permute));
-        for (DeviceWeights.Layer l : weights.layers()) {
-            chunks.add(l.qkv().get(gear).xChunk(permute));
-            chunks.add(l.gateUp().get(gear).xChunk(permute));
-        }
-        return chunks.size() == 1 ? chunks.iterator().next() : 4;
-    }
-
-    private Launch.At sum(int index) {
-        return new Launch.At(normSums, 8L * index);
-    }
-
-    private void attention(List<Launch> p, int l, int outChunk) {
-        DeviceShape s = weights.shape();
-        int qkvRows = s.qDim() + 2 * s.kvDim();
-        float attScale = (float) (1.0 / Math.sqrt(s.headDim()));
-        p.add(Launch.of(device, "rope_store", (qkvRows + 255) / 256, 256, qkv, keyCache[l], valueCache[l], ctrl,
-                weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0));
-        p.add(Launch.of(device, "attention", s.heads(), 512, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
-                s.heads(), s.kvHeads(), s.headDim(), capacity, attScale, outChunk));
-    }
-
-    private void end(List<Launch> p, boolean computeLogits) {
-        if (computeLogits) {
-            p.add(Launch.of(device, "sample_greedy", 1, 1024, logits, weights.shape().vocabularySize(), ctrl, tokens,
-                    entropies, logProbabilities));
+            p.add(Launch.of(device, "sample_greedy", 1, 1024, logits, s.vocabularySize(), ctrl, tokens, entropies,
+                    logProbabilities));
         } else {
             p.add(Launch.of(device, "advance", 1, 32, ctrl));
         }
+        return p;
     }
 
     /** The launches of a step with logits at {@code gear}, in order (for benchmarks that time parts of it). */

@@ -62,22 +62,14 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
      * permuted order that makes the lanes' x loads coalesce (see gearbx.cu). Only with {@code permute}.
      */
     int xChunk(boolean permute) {
-        // dense views read x in the natural order: on an H200 the permuted order made F16 slower (8B shape, one row
-        // per warp: 188 against 203 tokens/s), the kernels still accept it (chunk 8)
-        return permute && view.nested() ? 32 : 4;
-    }
-
-    /**
-     * The fused RMSNorm of a GEMV's input: {@code in} is the sum of squares of x ({@link Launch.At} or {@link
-     * Launch#NULL} for none), {@code weights} the norm's weights, {@code out} where a residual GEMV adds the squares
-     * of what it writes ({@link Launch.At} or {@link Launch#NULL}).
-     */
-    record Norm(Object in, Object weights, float eps, Object out) {
-        static final Norm NONE = new Norm(Launch.NULL, Launch.NULL, 0f, Launch.NULL);
-
-        boolean fused() {
-            return in != Launch.NULL;
+        if (!permute) {
+            return 4;
         }
+        return switch (view) {
+            case F32 -> 4;
+            case F16, BF16 -> cols % 8 == 0 ? 8 : 4;
+            case LOW, MID -> 32;
+        };
     }
 
     /**
@@ -86,33 +78,19 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
      * {@code outChunk}); {@code x} is stored as {@link #xChunk} says.
      */
     Launch gemv(CudaDevice device, DeviceBuffer x, DeviceBuffer out, int mode, int outChunk, StepOptions options) {
-        return gemv(device, x, xChunk(options.permute()), out, mode, outChunk, Norm.NONE, options);
-    }
-
-    /** As above, with {@code x} stored in order {@code xChunk} (4 or {@link #xChunk}(true)) and a fused norm. */
-    Launch gemv(CudaDevice device, DeviceBuffer x, int xChunk, DeviceBuffer out, int mode, int outChunk, Norm norm,
-            StepOptions options) {
-        if (xChunk != 4 && xChunk != xChunk(true)) {
-            throw new IllegalArgumentException("a " + view + " GEMV cannot read its input in order " + xChunk);
-        }
         int outRows = mode == 2 ? rows / 2 : rows;
-        int r = view.nested() ? rowsPerWarp(outRows * (mode == 2 ? 2 : 1), mode, options.rowsPerWarp())
-                : Math.max(mode == 2 ? 2 : 1, options.rowsPerWarp());
+        int r = rowsPerWarp(outRows * (mode == 2 ? 2 : 1), mode, options.rowsPerWarp());
         int perWarp = mode == 2 ? r / 2 : r;
         int grid = (outRows + 4 * perWarp - 1) / (4 * perWarp);
-        int xperm = xChunk == 4 ? 0 : 1;
-        String kernel = view.kernel + "_r" + r + (norm.fused() ? "_n" : "");
+        int xperm = xChunk(options.permute()) == 4 ? 0 : 1;
+        String kernel = view.kernel + "_r" + r;
         return view.nested()
                 ? Launch.of(device, kernel, grid, 128, buffer, highOffset, residualOffset, x, out, outRows, cols,
-                        groupSize, mode, xperm, outChunk, norm.in(), norm.weights(), norm.eps(), norm.out())
-                : Launch.of(device, kernel, grid, 128, buffer, x, out, outRows, cols, mode, xperm, outChunk, norm.in(),
-                        norm.weights(), norm.eps(), norm.out());
+                        groupSize, mode, xperm, outChunk)
+                : Launch.of(device, kernel, grid, 128, buffer, x, out, outRows, cols, mode, xperm, outChunk);
     }
 
-    /**
-     * Dots per warp: the fixed choice, or the most (4, 2, 1) that leaves at least 264 blocks of 4 warps (nested
-     * views; dense ones take one row per warp unless fixed, which measured as fast or faster for F16).
-     */
+    /** Dots per warp: the fixed choice, or the most (4, 2, 1) that leaves at least 264 blocks of 4 warps. */
     static int rowsPerWarp(int dots, int mode, int fixed) {
         int min = mode == 2 ? 2 : 1;
         if (fixed != 0) {

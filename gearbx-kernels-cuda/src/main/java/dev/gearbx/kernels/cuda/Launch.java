@@ -15,40 +15,22 @@ import jcuda.driver.CUfunction;
  * @param parameters the kernel parameter array
  */
 record Launch(String kernel, CUfunction function, int grid, int block, Pointer parameters) {
-    /** A null device pointer argument. */
-    static final Object NULL = new Object();
 
-    /**
-     * A device address inside a buffer, as a kernel argument.
-     *
-     * @param buffer the buffer
-     * @param offset bytes from its start
-     */
-    record At(DeviceBuffer buffer, long offset) {}
-
-    /**
-     * Builds a launch; arguments are {@link DeviceBuffer}s, {@link At}s, {@link #NULL}, {@code Integer}, {@code Long}
-     * or {@code Float}.
-     */
+    /** Builds a launch; arguments are {@link DeviceBuffer}s, {@code Integer}, {@code Long} or {@code Float}. */
     static Launch of(CudaDevice device, String kernel, int grid, int block, Object... args) {
         List<Pointer> ps = new ArrayList<>(args.length);
         for (Object a : args) {
             ps.add(switch (a) {
                 case DeviceBuffer b -> Pointer.to(b.pointer());
-                case At at -> Pointer.to(at.buffer().pointer().withByteOffset(at.offset()));
                 case Integer i -> Pointer.to(new int[] {i});
                 case Long l -> Pointer.to(new long[] {l});
                 case Float f -> Pointer.to(new float[] {f});
-                default -> a == NULL ? Pointer.to(new long[] {0}) : throwUnknown(kernel, a);
+                default -> throw new IllegalArgumentException("kernel argument of type " + a.getClass() + " for " + kernel);
             });
         }
         if (grid <= 0) {
             throw new IllegalArgumentException("grid of " + kernel + " must be positive, got " + grid);
         }
         return new Launch(kernel, device.function(kernel), grid, block, Pointer.to(ps.toArray(new Pointer[0])));
-    }
-
-    private static Pointer throwUnknown(String kernel, Object a) {
-        throw new IllegalArgumentException("kernel argument of type " + a.getClass() + " for " + kernel);
     }
 }

@@ -7,16 +7,10 @@ package dev.gearbx.kernels.cuda;
  * @param permute store GEMV inputs in their consumer's coalescing order (see gearbx.cu)
  * @param rowsPerWarp rows one warp of a GEMV computes together, sharing its loads of x: 1, 2 or 4, or 0 to choose
  *     per matrix (as many as still leave two blocks per multiprocessor of a 132-SM card)
- * @param fuseNorm apply the RMSNorms inside the GEMVs that read their output (the residual writers keep the sum of
- *     squares), instead of separate RMSNorm kernels
  */
-record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean fuseNorm) {
-    /** Graphs, permuted inputs, rows per warp chosen per matrix, RMSNorm fused into the GEMVs. */
-    static final StepOptions DEFAULT = new StepOptions(true, true, 0, true);
-
-    StepOptions(boolean graphs, boolean permute, int rowsPerWarp) {
-        this(graphs, permute, rowsPerWarp, false);
-    }
+record StepOptions(boolean graphs, boolean permute, int rowsPerWarp) {
+    /** Graphs, permuted inputs, rows per warp chosen per matrix. */
+    static final StepOptions DEFAULT = new StepOptions(true, true, 0);
 
     StepOptions {
         if (rowsPerWarp != 0 && rowsPerWarp != 1 && rowsPerWarp != 2 && rowsPerWarp != 4) {
@@ -28,13 +22,11 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean fus
     static StepOptions fromSystemProperties() {
         return new StepOptions(Boolean.parseBoolean(System.getProperty(CudaBackendProvider.GRAPHS, "true")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.PERMUTE, "true")),
-                Integer.parseInt(System.getProperty(CudaBackendProvider.ROWS_PER_WARP, "0")),
-                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.FUSE_NORM, String.valueOf(DEFAULT.fuseNorm))));
+                Integer.parseInt(System.getProperty(CudaBackendProvider.ROWS_PER_WARP, "0")));
     }
 
     @Override
     public String toString() {
-        return "graphs=" + graphs + " permuted=" + permute + " rows/warp=" + (rowsPerWarp == 0 ? "auto" : rowsPerWarp)
-                + " fusedNorm=" + fuseNorm;
+        return "graphs=" + graphs + " permuted=" + permute + " rows/warp=" + (rowsPerWarp == 0 ? "auto" : rowsPerWarp);
     }
 }
