@@ -58,18 +58,13 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
     }
 
     /**
-     * How this matrix's GEMV wants its input stored: 4 is the natural order; 8 (F16/BF16) or 32 (nested) is the
-     * permuted order that makes the lanes' x loads coalesce (see gearbx.cu). Only with {@code permute}.
+     * How this matrix's GEMV wants its input stored: 4 is the natural order; 32 is the permuted order that makes the
+     * lanes' x loads coalesce for the nested views (see gearbx.cu). Only with {@code permute}. Dense views read the
+     * natural order: on an H200 the permuted one (chunk 8, which the kernels still accept) made F16 slower (8B
+     * shape, one row per warp: 188 against 203 tokens/s).
      */
     int xChunk(boolean permute) {
-        if (!permute) {
-            return 4;
-        }
-        return switch (view) {
-            case F32 -> 4;
-            case F16, BF16 -> cols % 8 == 0 ? 8 : 4;
-            case LOW, MID -> 32;
-        };
+        return permute && view.nested() ? 32 : 4;
     }
 
     /**
@@ -79,7 +74,9 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
      */
     Launch gemv(CudaDevice device, DeviceBuffer x, DeviceBuffer out, int mode, int outChunk, StepOptions options) {
         int outRows = mode == 2 ? rows / 2 : rows;
-        int r = rowsPerWarp(outRows * (mode == 2 ? 2 : 1), mode, options.rowsPerWarp());
+        int r = view.nested() || options.rowsPerWarp() != 0
+                ? rowsPerWarp(outRows * (mode == 2 ? 2 : 1), mode, options.rowsPerWarp())
+                : mode == 2 ? 2 : 1;
         int perWarp = mode == 2 ? r / 2 : r;
         int grid = (outRows + 4 * perWarp - 1) / (4 * perWarp);
         int xperm = xChunk(options.permute()) == 4 ? 0 : 1;
@@ -90,7 +87,11 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
                 : Launch.of(device, kernel, grid, 128, buffer, x, out, outRows, cols, mode, xperm, outChunk);
     }
 
-    /** Dots per warp: the fixed choice, or the most (4, 2, 1) that leaves at least 264 blocks of 4 warps. */
+    /**
+     * Dots per warp: the fixed choice, or the most (4, 2, 1) that leaves at least 264 blocks of 4 warps (nested views;
+     * dense ones take one row per warp unless fixed: on an H200, F16 at the 8B shape ran 203 tokens/s with one row
+     * per warp against 192 with this choice).
+     */
     static int rowsPerWarp(int dots, int mode, int fixed) {
         int min = mode == 2 ? 2 : 1;
         if (fixed != 0) {

@@ -6,7 +6,7 @@ package dev.gearbx.kernels.cuda;
  * @param graphs replay each gear's step with logits as a captured CUDA graph
  * @param permute store GEMV inputs in their consumer's coalescing order (see gearbx.cu)
  * @param rowsPerWarp rows one warp of a GEMV computes together, sharing its loads of x: 1, 2 or 4, or 0 to choose
- *     per matrix (as many as still leave two blocks per multiprocessor of a 132-SM card)
+ *     per matrix (nested views: as many as still leave two blocks per multiprocessor of a 132-SM card; dense: 1)
  */
 record StepOptions(boolean graphs, boolean permute, int rowsPerWarp) {
     /** Graphs, permuted inputs, rows per warp chosen per matrix. */
