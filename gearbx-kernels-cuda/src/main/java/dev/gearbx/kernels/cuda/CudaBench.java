@@ -15,10 +15,11 @@ import java.util.Map;
 /**
  * Decode benchmark of the CUDA backend on synthetic models made on the device (a program, not a test; it
  * prints a table). For each shape: the card's device-to-device copy bandwidth (bytes read plus written), then
- * tokens/s pinned at each gear, with and without CUDA graphs (median and range of several timed runs of
- * {@code tokens} back-to-back steps, timed with CUDA events, no host sync inside), each gear's effective
- * bandwidth (weight bytes read per token times tokens/s) against the copy bandwidth, the LOW/HIGH ratio, and a
- * routed run (entropy read back every 8 steps, the engine's {@link Router}).
+ * tokens/s pinned at each gear with the default launch options and with natural-order inputs (median and range
+ * of several timed runs of {@code tokens} back-to-back steps, timed with CUDA events, no host sync inside), each
+ * gear's effective bandwidth (weight bytes read per token times tokens/s) against the copy bandwidth, the time
+ * of the GEMVs and of the other kernels apart, the LOW/HIGH ratio, and a routed run (entropy read back every 8
+ * steps, the engine's {@link Router}).
  *
  * <pre>
  * java -cp ... dev.gearbx.kernels.cuda.CudaBench [shape,...] [tokens] [runs] [outputInGears]

@@ -30,7 +30,9 @@ import org.jspecify.annotations.Nullable;
  * device feeds each sampled token to the next step) and only the k token ids, entropies and log probabilities
  * are read back, so up to k - 1 tokens are computed ahead of demand; tokens past a stop are discarded. Other
  * requests read the logits back every step and sample on the host with the engine's sampler. The gear policy
- * is the engine's {@link Router}. Not thread-safe.
+ * is the engine's {@link Router}. Unlike the CPU engine's generation, a request's {@code StepInterceptor} is not
+ * called: non-finite logits end the generation with {@link NumericalInstabilityException} (no retry one gear
+ * up). Not thread-safe.
  */
 final class CudaSequence implements Sequence {
     private final CudaModel model;
