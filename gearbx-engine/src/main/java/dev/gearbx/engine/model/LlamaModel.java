@@ -114,6 +114,15 @@ public final class LlamaModel implements CausalModel, AutoCloseable {
         return kernels;
     }
 
+    /**
+     * RoPE frequency of each rotated pair of a head, radians per position ({@code rotaryDim / 2} values, the
+     * file's scaling applied): the angle of pair {@code i} at position {@code p} is {@code p * f[i]}, computed in
+     * double. A copy, for other backends that must rotate exactly as this forward pass does.
+     */
+    public float[] ropeFrequencies() {
+        return ropeFrequencies.clone();
+    }
+
     /** The precision manager: managed layers, their formats, memory. */
     public PrecisionManager precision() {
         return precision;

@@ -1,0 +1,606 @@
+// gearbx decode-step kernels (built to PTX by the Maven profile "nvcc"; loaded through JCuda's driver API).
+//
+// Conventions shared with dev.gearbx.kernels.cuda.DeviceKernels:
+// - activations, KV cache and logits are float32; weights are F32, F16, BF16 or the nested LOW/MID planes;
+// - ctrl[0] is the position of the step being run, ctrl[1] the token it reads; the sampling kernel (or
+//   `advance`) ends the step by writing the next token into ctrl[1] and pos + 1 into ctrl[0], so one captured
+//   step (a CUDA graph) replays for any position;
+// - GEMV modes: 0 out = W x, 1 out += W x (residual), 2 SwiGLU: W holds [gate; up] (2 * rows rows) and
+//   out[r] = silu(gate_r . x) * (up_r . x).
+// - nested layout on the device: [half scales, rows * cols / G][pad to 16][high plane rows * cols / 2][pad]
+//   [residual plane]; blocks of 32 weights in 16 bytes, byte j = weight j (low nibble) | weight j + 16 (high),
+//   two's-complement nibbles (the CPU engine's NestedInt8Storage layout, regions aligned).
+// - GEMV inputs may be stored permuted for their consumer (chunk C = 8 for F16/BF16, 32 for nested; 4 means the
+//   natural order): element i = C b + 4 q + r sits at 4 (q (n / C) + b) + r, so that lane b's q-th float4 of x and
+//   its neighbours' are adjacent in memory (coalesced) instead of C floats apart. The producers (RMSNorm,
+//   attention, the SwiGLU GEMV) write in that order; the consumer GEMV reads with xperm = 1.
+
+#include <cuda_fp16.h>
+#include <stdint.h>
+
+#define WARP 32
+#define GEMV_WARPS 4
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// where element i of an n-vector consumed with chunk C is stored (C = 4: natural order)
+__device__ __forceinline__ int xperm_index(int i, int chunk, int n) {
+    if (chunk == 4) return i;
+    int b = i / chunk, j = i - b * chunk;
+    return ((j >> 2) * (n / chunk) + b) * 4 + (j & 3);
+}
+
+__device__ __forceinline__ void gemv_store(float* out, const int row, const int rows, const float a, const float b,
+                                           const int mode, const int outChunk) {
+    if (mode == 0) {
+        out[row] = a;
+    } else if (mode == 1) {
+        out[row] += a;
+    } else {
+        // as the CPU engine: (float) (g / (1 + e^-g)) * u
+        out[xperm_index(row, outChunk, rows)] = (float) ((double) a / (1.0 + exp(-(double) a))) * b;
+    }
+}
+
+// byte k of w (an offset-binary value u) as the float u + 2^23: exact, no conversion instruction
+__device__ __forceinline__ float magic_byte(uint32_t w, int k) {
+    return __int_as_float(__byte_perm(w, 0x4B000000u, 0x7440 | k));
+}
+
+// ---------------------------------------------------------------------------------------------------- GEMVs
+//
+// One warp computes R row dots at once, sharing each load of x between them (R = 1, 2 or 4, chosen by the host
+// so that the grid still fills the card). Mode 2 (SwiGLU) gives a warp R / 2 output rows: R / 2 gate dots and
+// the R / 2 matching up dots.
+
+// the R dot rows of this warp, clamped to valid rows (results of clamped ones are not stored); false when the
+// warp has no row at all
+template <int R>
+__device__ __forceinline__ bool warp_rows(int rows, int mode, int& o0, size_t (&dr)[R]) {
+    int per = mode == 2 ? R / 2 : R;
+    o0 = (blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5)) * per;
+    if (o0 >= rows) return false;
+#pragma unroll
+    for (int k = 0; k < R; k++) {
+        int o = o0 + (mode == 2 ? k % per : k);
+        if (o >= rows) o = o0;
+        dr[k] = (mode == 2 && k >= per) ? (size_t) o + rows : (size_t) o;
+    }
+    return true;
+}
+
+template <int R>
+__device__ __forceinline__ void warp_store(float* out, float (&acc)[R], int o0, int rows, int mode, int outChunk) {
+#pragma unroll
+    for (int k = 0; k < R; k++) acc[k] = warp_sum(acc[k]);
+    if ((threadIdx.x & 31) != 0) return;
+    int per = mode == 2 ? R / 2 : R;
+#pragma unroll
+    for (int k = 0; k < R; k++) {
+        if (k < per && o0 + k < rows) {
+            gemv_store(out, o0 + k, rows, acc[k], mode == 2 ? acc[(k + per) % R] : 0.f, mode, outChunk);
+        }
+    }
+}
+
+template <int R>
+__device__ __forceinline__ void gemv_f32_impl(const float* __restrict__ W, const float* __restrict__ x, float* out,
+                                              int rows, int cols, int mode, int outChunk) {
+    int o0;
+    size_t dr[R];
+    if (!warp_rows<R>(rows, mode, o0, dr)) return;
+    int lane = threadIdx.x & 31;
+    float acc[R];
+#pragma unroll
+    for (int k = 0; k < R; k++) acc[k] = 0.f;
+    if ((cols & 3) == 0) {
+        const float4* x4 = reinterpret_cast<const float4*>(x);
+        int n = cols >> 2;
+#pragma unroll 2
+        for (int i = lane; i < n; i += WARP) {
+            float4 a[R];
+#pragma unroll
+            for (int k = 0; k < R; k++) a[k] = __ldg(reinterpret_cast<const float4*>(W + dr[k] * cols) + i);
+            float4 b = x4[i];
+#pragma unroll
+            for (int k = 0; k < R; k++) acc[k] += a[k].x * b.x + a[k].y * b.y + a[k].z * b.z + a[k].w * b.w;
+        }
+    } else {
+        for (int c = lane; c < cols; c += WARP) {
+            float xv = x[c];
+#pragma unroll
+            for (int k = 0; k < R; k++) acc[k] += __ldg(W + dr[k] * cols + c) * xv;
+        }
+    }
+    warp_store<R>(out, acc, o0, rows, mode, outChunk);
+}
+
+// 8 halves (F16, or BF16 when bf16) dotted with b0, b1
+template <bool bf16>
+__device__ __forceinline__ float dot8(uint4 u, float4 b0, float4 b1) {
+    float w[8];
+    uint32_t words[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        if (bf16) {
+            w[2 * k] = __int_as_float(words[k] << 16);
+            w[2 * k + 1] = __int_as_float(words[k] & 0xFFFF0000u);
+        } else {
+            float2 f = __half22float2(*reinterpret_cast<const __half2*>(&words[k]));
+            w[2 * k] = f.x;
+            w[2 * k + 1] = f.y;
+        }
+    }
+    return w[0] * b0.x + w[1] * b0.y + w[2] * b0.z + w[3] * b0.w + w[4] * b1.x + w[5] * b1.y + w[6] * b1.z
+           + w[7] * b1.w;
+}
+
+template <bool bf16>
+__device__ __forceinline__ float half_scalar(const unsigned short* w, size_t c) {
+    unsigned short h = __ldg(w + c);
+    return bf16 ? __int_as_float(((uint32_t) h) << 16) : __half2float(__ushort_as_half(h));
+}
+
+template <bool bf16, int R>
+__device__ __forceinline__ void gemv_h_impl(const unsigned short* __restrict__ W, const float* __restrict__ x,
+                                            float* out, int rows, int cols, int mode, int xperm, int outChunk) {
+    int o0;
+    size_t dr[R];
+    if (!warp_rows<R>(rows, mode, o0, dr)) return;
+    int lane = threadIdx.x & 31;
+    float acc[R];
+#pragma unroll
+    for (int k = 0; k < R; k++) acc[k] = 0.f;
+    if ((cols & 7) == 0) {
+        const float4* x4 = reinterpret_cast<const float4*>(x);
+        int n = cols >> 3;
+        // float4 pair of uint4 i: x4[2i], x4[2i + 1] (natural) or x4[i], x4[n + i] (permuted)
+        int xm = xperm ? 1 : 2, xs = xperm ? n : 1;
+#pragma unroll 2
+        for (int i = lane; i < n; i += WARP) {
+            uint4 a[R];
+#pragma unroll
+            for (int k = 0; k < R; k++) a[k] = __ldg(reinterpret_cast<const uint4*>(W + dr[k] * cols) + i);
+            float4 b0 = x4[xm * i], b1 = x4[xm * i + xs];
+#pragma unroll
+            for (int k = 0; k < R; k++) acc[k] += dot8<bf16>(a[k], b0, b1);
+        }
+    } else {
+        for (int c = lane; c < cols; c += WARP) {
+            float xv = x[c];
+#pragma unroll
+            for (int k = 0; k < R; k++) acc[k] += half_scalar<bf16>(W, dr[k] * cols + c) * xv;
+        }
+    }
+    warp_store<R>(out, acc, o0, rows, mode, outChunk);
+}
+
+// one 32-weight block of the high plane (LOW): sum of code * x, codes in [-7, 7]; xa[q] = x of weights 4q .. 4q+3
+__device__ __forceinline__ float block_low(uint4 u, const float4 (&xa)[8]) {
+    uint32_t words[4] = {u.x, u.y, u.z, u.w};
+    float acc = 0.f;
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        uint32_t t = words[k] ^ 0x88888888u;  // nibbles to offset binary (v + 8)
+        uint32_t lo = t & 0x0F0F0F0Fu;       // weights 4k .. 4k+3
+        uint32_t hi = (t >> 4) & 0x0F0F0F0Fu; // weights 16+4k ..
+        float4 a = xa[k];
+        float4 b = xa[4 + k];
+        acc += (magic_byte(lo, 0) - 8388616.f) * a.x;
+        acc += (magic_byte(lo, 1) - 8388616.f) * a.y;
+        acc += (magic_byte(lo, 2) - 8388616.f) * a.z;
+        acc += (magic_byte(lo, 3) - 8388616.f) * a.w;
+        acc += (magic_byte(hi, 0) - 8388616.f) * b.x;
+        acc += (magic_byte(hi, 1) - 8388616.f) * b.y;
+        acc += (magic_byte(hi, 2) - 8388616.f) * b.z;
+        acc += (magic_byte(hi, 3) - 8388616.f) * b.w;
+    }
+    return acc;
+}
+
+// one 32-weight block of both planes (MID): sum of (16 high + residual) * x
+__device__ __forceinline__ float block_mid(uint4 h, uint4 r, const float4 (&xa)[8]) {
+    uint32_t hw[4] = {h.x, h.y, h.z, h.w};
+    uint32_t rw[4] = {r.x, r.y, r.z, r.w};
+    float acc = 0.f;
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        // byte = 16 (high + 8) + (residual + 8) = q8 + 136
+        uint32_t lo = (((hw[k] << 4) & 0xF0F0F0F0u) | (rw[k] & 0x0F0F0F0Fu)) ^ 0x88888888u;
+        uint32_t hi = ((hw[k] & 0xF0F0F0F0u) | ((rw[k] >> 4) & 0x0F0F0F0Fu)) ^ 0x88888888u;
+        float4 a = xa[k];
+        float4 b = xa[4 + k];
+        acc += (magic_byte(lo, 0) - 8388744.f) * a.x;
+        acc += (magic_byte(lo, 1) - 8388744.f) * a.y;
+        acc += (magic_byte(lo, 2) - 8388744.f) * a.z;
+        acc += (magic_byte(lo, 3) - 8388744.f) * a.w;
+        acc += (magic_byte(hi, 0) - 8388744.f) * b.x;
+        acc += (magic_byte(hi, 1) - 8388744.f) * b.y;
+        acc += (magic_byte(hi, 2) - 8388744.f) * b.z;
+        acc += (magic_byte(hi, 3) - 8388744.f) * b.w;
+    }
+    return acc;
+}
+
+__device__ __forceinline__ float scale_at(const unsigned short* __restrict__ scales, size_t i) {
+    return __half2float(__ushort_as_half(__ldg(scales + i)));
+}
+
+template <bool mid, int R>
+__device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict__ base, long long highOff,
+                                                 long long resOff, const float* __restrict__ x, float* out, int rows,
+                                                 int cols, int groupSize, int mode, int xperm, int outChunk) {
+    int o0;
+    size_t dr[R];
+    if (!warp_rows<R>(rows, mode, o0, dr)) return;
+    int lane = threadIdx.x & 31;
+    const unsigned short* scales = reinterpret_cast<const unsigned short*>(base);
+    int nb = cols >> 5;
+    size_t groups = cols / groupSize;
+    int shift = groupSize == 32 ? 0 : groupSize == 64 ? 1 : 2;
+    size_t half = cols >> 1;
+    const float4* x4 = reinterpret_cast<const float4*>(x);
+    // float4 q of block b: x4[8b + q] (natural) or x4[q nb + b] (permuted)
+    int xm = xperm ? 1 : 8, xs = xperm ? nb : 1;
+    float acc[R];
+#pragma unroll
+    for (int k = 0; k < R; k++) acc[k] = 0.f;
+#pragma unroll 2
+    for (int b = lane; b < nb; b += WARP) {
+        uint4 h[R], r[R];
+        float sc[R];
+#pragma unroll
+        for (int k = 0; k < R; k++) {
+            h[k] = __ldg(reinterpret_cast<const uint4*>(base + highOff + dr[k] * half) + b);
+            if (mid) r[k] = __ldg(reinterpret_cast<const uint4*>(base + resOff + dr[k] * half) + b);
+            sc[k] = scale_at(scales, dr[k] * groups + (b >> shift));
+        }
+        float4 xa[8];
+#pragma unroll
+        for (int q = 0; q < 8; q++) xa[q] = x4[xm * b + q * xs];
+#pragma unroll
+        for (int k = 0; k < R; k++) acc[k] += sc[k] * (mid ? block_mid(h[k], r[k], xa) : block_low(h[k], xa));
+    }
+    if (!mid) {
+#pragma unroll
+        for (int k = 0; k < R; k++) acc[k] *= 16.f;  // the LOW view's scale is 16 s (a power of two: exact)
+    }
+    warp_store<R>(out, acc, o0, rows, mode, outChunk);
+}
+
+#define GEMV_DENSE(name, R, body)                                                                                   \
+    extern "C" __global__ void name(const void* __restrict__ W, const float* __restrict__ x, float* out, int rows,  \
+                                    int cols, int mode, int xperm, int outChunk) {                                  \
+        body;                                                                                                        \
+    }
+#define GEMV_NESTED(name, MID, R)                                                                                    \
+    extern "C" __global__ void name(const unsigned char* __restrict__ base, long long highOff, long long resOff,     \
+                                    const float* __restrict__ x, float* out, int rows, int cols, int groupSize,     \
+                                    int mode, int xperm, int outChunk) {                                            \
+        gemv_nested_impl<MID, R>(base, highOff, resOff, x, out, rows, cols, groupSize, mode, xperm, outChunk);      \
+    }
+
+GEMV_DENSE(gemv_f32_r1, 1, gemv_f32_impl<1>((const float*) W, x, out, rows, cols, mode, outChunk))
+GEMV_DENSE(gemv_f32_r2, 2, gemv_f32_impl<2>((const float*) W, x, out, rows, cols, mode, outChunk))
+GEMV_DENSE(gemv_f32_r4, 4, gemv_f32_impl<4>((const float*) W, x, out, rows, cols, mode, outChunk))
+GEMV_DENSE(gemv_f16_r1, 1, (gemv_h_impl<false, 1>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_f16_r2, 2, (gemv_h_impl<false, 2>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_f16_r4, 4, (gemv_h_impl<false, 4>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_bf16_r1, 1, (gemv_h_impl<true, 1>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_bf16_r2, 2, (gemv_h_impl<true, 2>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_DENSE(gemv_bf16_r4, 4, (gemv_h_impl<true, 4>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
+GEMV_NESTED(gemv_low_r1, false, 1)
+GEMV_NESTED(gemv_low_r2, false, 2)
+GEMV_NESTED(gemv_low_r4, false, 4)
+GEMV_NESTED(gemv_mid_r1, true, 1)
+GEMV_NESTED(gemv_mid_r2, true, 2)
+GEMV_NESTED(gemv_mid_r4, true, 4)
+
+// ---------------------------------------------------------------------------------------------------- the rest
+
+// x = row ctrl[1] of the embedding (F32 = 0, F16 = 1, BF16 = 2)
+extern "C" __global__ void embed(const void* __restrict__ E, int type, const int* __restrict__ ctrl, float* x,
+                                 int dim) {
+    size_t token = (size_t) ctrl[1];
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < dim; i += gridDim.x * blockDim.x) {
+        size_t at = token * dim + i;
+        float v;
+        if (type == 0) {
+            v = reinterpret_cast<const float*>(E)[at];
+        } else {
+            unsigned short h = reinterpret_cast<const unsigned short*>(E)[at];
+            v = type == 1 ? __half2float(__ushort_as_half(h)) : __int_as_float(((uint32_t) h) << 16);
+        }
+        x[i] = v;
+    }
+}
+
+__device__ double block_sum_d(double v, double* shared) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    if (lane == 0) shared[warp] = v;
+    __syncthreads();
+    int warps = (blockDim.x + 31) >> 5;
+    v = threadIdx.x < warps ? shared[threadIdx.x] : 0.0;
+    if (warp == 0) {
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+        if (lane == 0) shared[0] = v;
+    }
+    __syncthreads();
+    double r = shared[0];
+    __syncthreads();
+    return r;
+}
+
+// out = x / sqrt(mean(x^2) + eps) * w; one block (as the CPU: sum of squares in double)
+extern "C" __global__ void rmsnorm(const float* __restrict__ x, const float* __restrict__ w, float* out, int n,
+                                   float eps, int outChunk) {
+    __shared__ double shared[32];
+    double ss = 0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) ss += (double) x[i] * x[i];
+    ss = block_sum_d(ss, shared);
+    float scale = (float) (1.0 / sqrt(ss / n + eps));
+    for (int i = threadIdx.x; i < n; i += blockDim.x) out[xperm_index(i, outChunk, n)] = x[i] * scale * w[i];
+}
+
+// RoPE on the q and k parts of qkv = [q (heads * headDim) | k (kvDim) | v (kvDim)]; k and v go to the caches at pos
+extern "C" __global__ void rope_store(float* qkv, float* kc, float* vc, const int* __restrict__ ctrl,
+                                      const float* __restrict__ freqs, int heads, int kvHeads, int headDim,
+                                      int rotaryDim, int neox) {
+    int pos = ctrl[0];
+    int qDim = heads * headDim, kvDim = kvHeads * headDim;
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= qDim + 2 * kvDim) return;
+    if (i >= qDim + kvDim) {
+        int j = i - qDim - kvDim;
+        vc[(size_t) pos * kvDim + j] = qkv[i];
+        return;
+    }
+    bool isK = i >= qDim;
+    int j = isK ? i - qDim : i;
+    int d = j % headDim;
+    int half = rotaryDim / 2;
+    float* dst = isK ? kc + (size_t) pos * kvDim : qkv;
+    if (d >= rotaryDim) {
+        if (isK) dst[j] = qkv[i];
+        return;
+    }
+    bool first = neox ? d < half : (d & 1) == 0;
+    if (!first) return;  // the pair's first element rotates both
+    int fi = neox ? d : d / 2;
+    int partner = neox ? j + half : j + 1;
+    double angle = (double) pos * (double) freqs[fi];
+    float c = (float) cos(angle), s = (float) sin(angle);
+    int base = isK ? qDim : 0;
+    float x0 = qkv[base + j], x1 = qkv[base + partner];
+    dst[j] = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
+    dst[partner] = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
+}
+
+__device__ float block_max_f(float v, float* shared) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    if (lane == 0) shared[warp] = v;
+    __syncthreads();
+    int warps = (blockDim.x + 31) >> 5;
+    v = threadIdx.x < warps ? shared[threadIdx.x] : -INFINITY;
+    if (warp == 0) {
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+        if (lane == 0) shared[0] = v;
+    }
+    __syncthreads();
+    float r = shared[0];
+    __syncthreads();
+    return r;
+}
+
+// one block per query head: softmax(q . k_t / sqrt(headDim)) over t <= pos, then the weighted sum of v_t.
+// Scores: one thread per position, its key read as independent float4 loads (headDim % 4 == 0) or scalars;
+// output: blockDim / headDim groups of positions per dimension, summed through shared memory. headDim <= 256.
+extern "C" __global__ void attention(const float* __restrict__ qkv, const float* __restrict__ kc,
+                                     const float* __restrict__ vc, float* att, float* scores,
+                                     const int* __restrict__ ctrl, int heads, int kvHeads, int headDim, int capacity,
+                                     float scale, int outChunk) {
+    __shared__ float fshared[32];
+    __shared__ double dshared[32];
+    __shared__ float qs[256];
+    __shared__ float part[1024];
+    int h = blockIdx.x;
+    int n = ctrl[0] + 1;
+    int kvDim = kvHeads * headDim;
+    int kvOff = (h / (heads / kvHeads)) * headDim;
+    for (int i = threadIdx.x; i < headDim; i += blockDim.x) qs[i] = qkv[h * headDim + i];
+    __syncthreads();
+    float* sc = scores + (size_t) h * capacity;
+    float lmax = -INFINITY;
+    for (int t = threadIdx.x; t < n; t += blockDim.x) {
+        const float* k = kc + (size_t) t * kvDim + kvOff;
+        float d;
+        if ((headDim & 3) == 0) {
+            const float4* k4 = reinterpret_cast<const float4*>(k);
+            float d0 = 0.f, d1 = 0.f, d2 = 0.f, d3 = 0.f;
+#pragma unroll 8
+            for (int i = 0; i < (headDim >> 2); i++) {
+                float4 kk = k4[i];
+                d0 += qs[4 * i] * kk.x;
+                d1 += qs[4 * i + 1] * kk.y;
+                d2 += qs[4 * i + 2] * kk.z;
+                d3 += qs[4 * i + 3] * kk.w;
+            }
+            d = (d0 + d1) + (d2 + d3);
+        } else {
+            d = 0.f;
+            for (int i = 0; i < headDim; i++) d += qs[i] * k[i];
+        }
+        d *= scale;
+        sc[t] = d;
+        lmax = fmaxf(lmax, d);
+    }
+    float m = block_max_f(lmax, fshared);
+    double lsum = 0;
+    for (int t = threadIdx.x; t < n; t += blockDim.x) {
+        float e = expf(sc[t] - m);
+        sc[t] = e;
+        lsum += e;
+    }
+    float inv = (float) (1.0 / block_sum_d(lsum, dshared));  // also orders the writes of sc before the reads below
+    int groups = blockDim.x / headDim;
+    if (groups > 1024 / headDim) groups = 1024 / headDim;
+    int g = threadIdx.x / headDim, d = threadIdx.x - g * headDim;
+    if (g < groups) {
+        const float* v = vc + kvOff + d;
+        float a0 = 0.f, a1 = 0.f;
+        int t = g;
+#pragma unroll 4
+        for (; t + groups < n; t += 2 * groups) {
+            a0 += sc[t] * v[(size_t) t * kvDim];
+            a1 += sc[t + groups] * v[(size_t) (t + groups) * kvDim];
+        }
+        if (t < n) a0 += sc[t] * v[(size_t) t * kvDim];
+        part[g * headDim + d] = a0 + a1;
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < headDim; i += blockDim.x) {
+        float a = 0.f;
+        for (int j = 0; j < groups; j++) a += part[j * headDim + i];
+        att[xperm_index(h * headDim + i, outChunk, heads * headDim)] = a * inv;
+    }
+}
+
+// greedy sampling and entropy of the logits, one block: writes token, entropy (bits) and log p of the token at
+// index pos of the result rings, the token into ctrl[1] and pos + 1 into ctrl[0]
+extern "C" __global__ void sample_greedy(const float* __restrict__ logits, int n, int* ctrl, int* tokens,
+                                         float* entropies, float* logprobs) {
+    __shared__ float sv[32];
+    __shared__ int si[32];
+    __shared__ double dshared[32];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    float best = -INFINITY;
+    int bi = 0x7fffffff;
+    bool nan = false;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float z = logits[i];
+        nan |= !isfinite(z);
+        if (z > best) {
+            best = z;
+            bi = i;
+        }
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+        float ov = __shfl_xor_sync(0xffffffffu, best, o);
+        int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+        if (ov > best || (ov == best && oi < bi)) {
+            best = ov;
+            bi = oi;
+        }
+    }
+    if (lane == 0) {
+        sv[warp] = best;
+        si[warp] = bi;
+    }
+    __syncthreads();
+    if (warp == 0) {
+        int warps = (blockDim.x + 31) >> 5;
+        best = lane < warps ? sv[lane] : -INFINITY;
+        bi = lane < warps ? si[lane] : 0x7fffffff;
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) {
+            float ov = __shfl_xor_sync(0xffffffffu, best, o);
+            int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+            if (ov > best || (ov == best && oi < bi)) {
+                best = ov;
+                bi = oi;
+            }
+        }
+        if (lane == 0) {
+            sv[0] = best;
+            si[0] = bi;
+        }
+    }
+    __syncthreads();
+    float m = sv[0];
+    int arg = si[0];
+    __syncthreads();
+    double s = 0, t = 0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float d = logits[i] - m;
+        float e = expf(d);
+        s += e;
+        t += (double) e * d;
+    }
+    s = block_sum_d(s, dshared);
+    t = block_sum_d(t, dshared);
+    int anyNan = __syncthreads_or(nan);
+    if (threadIdx.x == 0) {
+        int pos = ctrl[0];
+        double ls = log(s);
+        tokens[pos] = arg == 0x7fffffff ? 0 : arg;
+        entropies[pos] = anyNan ? __int_as_float(0x7fc00000) : (float) ((ls - t / s) / 0.6931471805599453);
+        logprobs[pos] = (float) -ls;
+        ctrl[1] = arg == 0x7fffffff ? 0 : arg;
+        ctrl[0] = pos + 1;
+    }
+}
+
+// ends a step that computed no logits (a prompt token)
+extern "C" __global__ void advance(int* ctrl) {
+    if (threadIdx.x == 0 && blockIdx.x == 0) ctrl[0] += 1;
+}
+
+// ---------------------------------------------------------------------------------------------------- benchmark helpers
+
+// uniform halves in [-scale, scale] from a counter hash (splitmix64)
+extern "C" __global__ void fill_random_f16(unsigned short* w, long long n, unsigned long long seed, float scale) {
+    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+        unsigned long long z = seed + (unsigned long long) i * 0x9E3779B97F4A7C15ull;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        float u = (float) (z >> 40) / 16777216.f * 2.f - 1.f;
+        w[i] = __half_as_ushort(__float2half_rn(u * scale));
+    }
+}
+
+// nested LOW/MID planes from F16 weights, the CPU engine's rounding (scale max|w|/119 rounded up to a half,
+// q8 = round(w / s), high = floor((q8 + 8) / 16), residual = q8 - 16 high); one thread per (row, group)
+extern "C" __global__ void quantize_nested(const unsigned short* __restrict__ src, int rows, int cols, int groupSize,
+                                           unsigned char* base, long long highOff, long long resOff) {
+    long long groups = cols / groupSize;
+    long long idx = blockIdx.x * (long long) blockDim.x + threadIdx.x;
+    if (idx >= rows * groups) return;
+    long long row = idx / groups;
+    int g = (int) (idx % groups);
+    const unsigned short* w = src + row * cols + (long long) g * groupSize;
+    float amax = 0.f;
+    for (int i = 0; i < groupSize; i++) amax = fmaxf(amax, fabsf(__half2float(__ushort_as_half(w[i]))));
+    float s = amax / 119.f;
+    unsigned short hs = __half_as_ushort(__float2half_rn(s));
+    if (__half2float(__ushort_as_half(hs)) < s) hs++;
+    reinterpret_cast<unsigned short*>(base)[idx] = hs;
+    float sc = __half2float(__ushort_as_half(hs));
+    unsigned char* hp = base + highOff + row * (cols / 2) + (long long) g * groupSize / 2;
+    unsigned char* rp = base + resOff + row * (cols / 2) + (long long) g * groupSize / 2;
+    for (int b = 0; b < groupSize; b += 32) {
+        for (int j = 0; j < 16; j++) {
+            int q[2];
+            for (int p = 0; p < 2; p++) {
+                float v = __half2float(__ushort_as_half(w[b + j + 16 * p]));
+                int c = sc == 0.f ? 0 : (int) floorf(v / sc + 0.5f);
+                q[p] = max(-119, min(119, c));
+            }
+            int h0 = (q[0] + 8) >> 4, h1 = (q[1] + 8) >> 4;
+            int r0 = q[0] - 16 * h0, r1 = q[1] - 16 * h1;
+            hp[b / 2 + j] = (unsigned char) ((h0 & 15) | ((h1 & 15) << 4));
+            rp[b / 2 + j] = (unsigned char) ((r0 & 15) | ((r1 & 15) << 4));
+        }
+    }
+}

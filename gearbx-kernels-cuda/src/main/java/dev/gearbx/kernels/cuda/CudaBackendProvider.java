@@ -1,0 +1,141 @@
+package dev.gearbx.kernels.cuda;
+
+import dev.gearbx.engine.gear.GearConfig;
+import dev.gearbx.engine.model.LlamaModel;
+import dev.gearbx.engine.tensor.Kernels;
+import dev.gearbx.reactive.spi.Availability;
+import dev.gearbx.reactive.spi.Backend;
+import dev.gearbx.reactive.spi.BackendProvider;
+import dev.gearbx.reactive.spi.LoadedModel;
+import java.nio.file.Path;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUresult;
+import jcuda.driver.JCudaDriver;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The CUDA backend's provider (name {@code cuda}, rank 100): usable when the jar holds the kernels' PTX, the
+ * CUDA driver loads and device 0 is compute capability 8.0 or newer. The probe never throws: a missing driver
+ * (JCuda's native library then fails to link) or a failing driver call is an unusable answer with the reason.
+ *
+ * <pre>{@code
+ * // picked automatically when usable; forced with -Dgearbx.backend=cuda
+ * try (GearbxModel model = Gearbx.builder().model(Path.of("model.gguf")).backend("cuda").build()) {
+ *     model.stream("Once upon a time").subscribe(chunk -> System.out.print(chunk.text()));
+ * }
+ * }</pre>
+ *
+ * <p>System properties {@value #GRAPHS} and {@value #PERMUTE} ({@code true} by default) choose whether each gear's
+ * step is replayed as a captured CUDA graph and whether GEMV inputs are stored in their coalescing order;
+ * {@value #ROWS_PER_WARP} (default 0: per matrix) how many rows a GEMV warp computes together.
+ */
+public final class CudaBackendProvider implements BackendProvider {
+    public static final String NAME = "cuda";
+    /** System property: replay each gear's decode step as a CUDA graph ({@code true}/{@code false}). */
+    public static final String GRAPHS = "gearbx.cuda.graphs";
+    /** System property: store GEMV inputs in the coalescing order of their consumer ({@code true}/{@code false}). */
+    public static final String PERMUTE = "gearbx.cuda.permute";
+    /** System property: rows one GEMV warp computes together (1, 2, 4; 0 chooses per matrix). */
+    public static final String ROWS_PER_WARP = "gearbx.cuda.rowsPerWarp";
+
+    private static volatile @Nullable Availability probed;
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int rank() {
+        return 100;
+    }
+
+    @Override
+    public Availability availability() {
+        Availability a = probed;
+        if (a == null) {
+            a = probe();
+            probed = a;
+        }
+        return a;
+    }
+
+    static Availability probe() {
+        try {
+            if (CudaDevice.ptx() == null) {
+                return Availability.unusable("no PTX in the jar: gearbx-kernels-cuda was built without nvcc "
+                        + "(the Maven profile 'nvcc' runs when /usr/local/cuda/bin/nvcc exists)");
+            }
+            int rc = JCudaDriver.cuInit(0);
+            if (rc != CUresult.CUDA_SUCCESS) {
+                return Availability.unusable("cuInit failed: " + CUresult.stringFor(rc) + " (no usable CUDA driver or device)");
+            }
+            int[] count = new int[1];
+            rc = JCudaDriver.cuDeviceGetCount(count);
+            if (rc != CUresult.CUDA_SUCCESS || count[0] == 0) {
+                return Availability.unusable("no CUDA device (" + (rc != CUresult.CUDA_SUCCESS ? CUresult.stringFor(rc)
+                        : "cuDeviceGetCount = 0") + ")");
+            }
+            CUdevice device = new CUdevice();
+            JCudaDriver.cuDeviceGet(device, 0);
+            int[] major = new int[1];
+            int[] minor = new int[1];
+            JCudaDriver.cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+            JCudaDriver.cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+            byte[] name = new byte[256];
+            JCudaDriver.cuDeviceGetName(name, name.length, device);
+            String deviceName = new String(name, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
+            if (major[0] < 8) {
+                return Availability.unusable("CUDA device 0 (" + deviceName + ") is compute capability " + major[0] + "."
+                        + minor[0] + "; the kernels' PTX needs 8.0 or newer");
+            }
+            return Availability.usable("CUDA device 0: " + deviceName + " (compute " + major[0] + "." + minor[0]
+                    + "), JCuda driver API");
+        } catch (LinkageError e) {
+            String detail = String.valueOf(e.getMessage()).lines().findFirst().orElse(e.toString());
+            return Availability.unusable("no CUDA driver: JCuda's native library did not load (" + detail + ")");
+        } catch (RuntimeException e) {
+            return Availability.unusable("CUDA probe failed: " + e);
+        }
+    }
+
+    @Override
+    public Backend create() {
+        return new CudaBackend(StepOptions.fromSystemProperties());
+    }
+
+    /** Opens device 0 on first use; every model loaded through it shares the device. */
+    private static final class CudaBackend implements Backend {
+        private final StepOptions options;
+        private @Nullable CudaDevice device;
+
+        CudaBackend(StepOptions options) {
+            this.options = options;
+        }
+
+        @Override
+        public String name() {
+            return NAME;
+        }
+
+        private synchronized CudaDevice device() {
+            if (device == null) {
+                device = CudaDevice.open(0);
+            }
+            return device;
+        }
+
+        @Override
+        public LoadedModel load(Path file, GearConfig gears) {
+            CudaDevice d = device();
+            LlamaModel host = LlamaModel.load(file, Kernels.scalar(), gears);
+            try {
+                return new CudaModel(d, host, options);
+            } catch (RuntimeException | Error e) {
+                host.close();
+                throw e;
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+package dev.gearbx.kernels.cuda;
+
+import dev.gearbx.engine.gear.Gear;
+import dev.gearbx.engine.generate.GeneratedToken;
+import dev.gearbx.engine.generate.GenerationRequest;
+import dev.gearbx.engine.generate.GenerationResult;
+import dev.gearbx.engine.generate.NumericalInstabilityException;
+import dev.gearbx.engine.generate.StopReason;
+import dev.gearbx.engine.model.ContextOverflowException;
+import dev.gearbx.engine.routing.Entropy;
+import dev.gearbx.engine.routing.GearPolicy;
+import dev.gearbx.engine.routing.ModelFamily;
+import dev.gearbx.engine.routing.Router;
+import dev.gearbx.engine.routing.RoutingOptions;
+import dev.gearbx.engine.routing.StatisticalPromptClassifier;
+import dev.gearbx.engine.routing.Thresholds;
+import dev.gearbx.engine.sampling.Sampler;
+import dev.gearbx.engine.tokenizer.StreamingDecoder;
+import dev.gearbx.engine.tokenizer.Tokenizer;
+import dev.gearbx.reactive.spi.Sequence;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.NoSuchElementException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One generation on the device. Greedy requests (no repetition penalty, no custom sampler or interceptor) run
+ * entirely on the device: each batch of {@code k = routing.deferredSteps()} steps is queued back to back (the
+ * device feeds each sampled token to the next step) and only the k token ids, entropies and log probabilities
+ * are read back, so up to k - 1 tokens are computed ahead of demand; tokens past a stop are discarded. Other
+ * requests read the logits back every step and sample on the host with the engine's sampler. The gear policy
+ * is the engine's {@link Router}. Unlike the CPU engine's generation, a request's {@code StepInterceptor} is not
+ * called: non-finite logits end the generation with {@link NumericalInstabilityException} (no retry one gear
+ * up). Not thread-safe.
+ */
+final class CudaSequence implements Sequence {
+    private final CudaModel model;
+    private final GenerationRequest request;
+    private final Tokenizer tokenizer;
+    private final StreamingDecoder decoder;
+    private final int[] prompt;
+    private final int vocab;
+    private final boolean onDevice;
+    private final @Nullable Sampler sampler;
+    private final StringBuilder text = new StringBuilder();
+    private final EnumMap<Gear, Integer> gearSteps = new EnumMap<>(Gear.class);
+    private final ArrayDeque<GeneratedToken> ready = new ArrayDeque<>();
+    private final long startNanos = System.nanoTime();
+    private final long kvCacheBytes;
+    private @Nullable DeviceDecoder device;
+    private @Nullable Router router;
+    private @Nullable Thresholds thresholds;
+    private @Nullable StopReason stopReason;
+    private @Nullable Gear previousGear;
+    private int[] generated = new int[16];
+    private int count;
+    private long forwardPasses;
+    private long prefillNanos;
+    private long firstTokenNanos;
+    private long decodeNanos;
+
+    CudaSequence(CudaModel model, GenerationRequest request) {
+        this.model = model;
+        this.request = request;
+        this.tokenizer = model.host().tokenizer();
+        this.vocab = model.vocabularySize();
+        boolean addBos = request.addBos() != null ? request.addBos() : tokenizer.specialTokens().addBos();
+        this.prompt = tokenizer.encode(request.prompt(), addBos, request.parseSpecial());
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty and the model has no BOS token to start from");
+        }
+        int context = model.contextLength();
+        if (prompt.length >= context) {
+            throw new ContextOverflowException(context, prompt.length + 1);
+        }
+        int capacity = (int) Math.min(context, (long) prompt.length + request.maxTokens());
+        this.onDevice = request.sampling().isGreedy() && request.sampling().repetitionPenalty() == 1f
+                && request.sampler() == null && request.interceptor() == null;
+        this.sampler = onDevice ? null
+                : request.sampler() != null ? request.sampler().get() : Sampler.of(request.sampling());
+        this.decoder = new StreamingDecoder(tokenizer);
+        this.device = model.newDecoder(capacity);
+        this.kvCacheBytes = device.kvCacheBytes();
+    }
+
+    @Override
+    public boolean hasNext() {
+        if (ready.isEmpty() && stopReason == null) {
+            model.device().bind();
+            fill();
+        }
+        return !ready.isEmpty();
+    }
+
+    @Override
+    public GeneratedToken next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException("generation has ended: " + stopReason);
+        }
+        return ready.removeFirst();
+    }
+
+    /** Runs one batch of steps (k on the device path, one on the host path) and queues its tokens. */
+    private void fill() {
+        DeviceDecoder d = device;
+        if (d == null) {
+            stopReason = StopReason.CANCELLED;
+            return;
+        }
+        if (count >= request.maxTokens()) {
+            finish(StopReason.MAX_TOKENS);
+            return;
+        }
+        long t0 = System.nanoTime();
+        if (router == null) {
+            router = prefill(d);
+            prefillNanos = System.nanoTime() - t0;
+            t0 = System.nanoTime();
+        }
+        Router r = router;
+        int room = Math.min(d.capacity() - d.position(), request.maxTokens() - count);
+        if (room <= 0) {
+            finish(StopReason.CONTEXT_FULL);
+            return;
+        }
+        Gear gear = r.gear();
+        int k = onDevice ? Math.min(room, r.options().deferredSteps()) : 1;
+        int from = d.position();
+        float[] logits = null;
+        if (onDevice) {
+            for (int i = 0; i < k; i++) {
+                d.step(gear, true);
+            }
+        } else {
+            d.step(gear, true);
+            logits = d.logits();
+        }
+        forwardPasses += k;
+        DeviceDecoder.Results res = d.results(from, from + k);
+        long now = System.nanoTime();
+        long perStep = (now - t0) / k;
+        for (int i = 0; i < k; i++) {
+            float entropy = res.entropies()[i];
+            int token;
+            float logProb;
+            if (logits != null) {
+                double[] normalizer = new double[1];
+                try {
+                    entropy = Entropy.bits(logits, vocab, normalizer);
+                } catch (IllegalArgumentException broken) {
+                    throw new NumericalInstabilityException(from + i, gear, broken.getMessage());
+                }
+                Sampler sm = java.util.Objects.requireNonNull(sampler, "sampler");
+                token = sm.sample(logits.clone(), vocab);
+                logProb = (float) (logits[token] - normalizer[0]);
+            } else {
+                if (Float.isNaN(entropy)) {
+                    throw new NumericalInstabilityException(from + i, gear, "the logits hold NaN or infinity");
+                }
+                token = res.tokens()[i];
+                logProb = res.logProbabilities()[i];
+            }
+            r.afterStep(entropy);
+            decodeNanos += perStep;
+            if (count == 0) {
+                firstTokenNanos = now - startNanos;
+            }
+            gearSteps.merge(gear, 1, Integer::sum);
+            boolean shifted = previousGear != null && previousGear != gear;
+            previousGear = gear;
+            if (request.stopAtEndOfGeneration() && tokenizer.isEndOfGeneration(token)) {
+                finish(StopReason.END_OF_GENERATION);
+                return;
+            }
+            if (sampler != null) {
+                sampler.accept(token);
+                d.setToken(token);
+            }
+            if (count == generated.length) {
+                generated = Arrays.copyOf(generated, count * 2);
+            }
+            generated[count] = token;
+            String piece = decoder.next(token);
+            text.append(piece);
+            ready.add(new GeneratedToken(count++, token, piece, logProb, entropy, r.monitor().smoothed(), gear, shifted,
+                    perStep));
+        }
+    }
+
+    /** Ingests the prompt (all but its last token) and sets up routing, as the CPU engine's generation does. */
+    private Router prefill(DeviceDecoder d) {
+        RoutingOptions options = request.routing();
+        Gear initial = options.pinned() != null ? options.pinned()
+                : options.initialGear() != null ? options.initialGear()
+                : new StatisticalPromptClassifier().assess(request.prompt()).gear();
+        Thresholds base = options.thresholds() != null ? options.thresholds()
+                : ModelFamily.fromGguf(model.metadata(), vocab).thresholdsFor(vocab);
+        boolean calibrate = options.calibrate() && options.pinned() == null;
+        for (int i = 0; i < prompt.length - 1; i++) {
+            if (sampler != null) {
+                sampler.accept(prompt[i]);
+            }
+            d.setToken(prompt[i]);
+            d.step(initial, calibrate); // calibration needs the prompt's own entropies (left in the device ring)
+            forwardPasses++;
+        }
+        int last = prompt[prompt.length - 1];
+        if (sampler != null) {
+            sampler.accept(last);
+        }
+        d.setToken(last);
+        thresholds = calibrate ? Thresholds.calibrate(d.results(0, prompt.length - 1).entropies(), vocab, 4, base) : base;
+        GearPolicy custom = request.policy() == null ? null : request.policy().get();
+        return new Router(options, vocab, thresholds, custom, initial);
+    }
+
+    private void finish(StopReason reason) {
+        stopReason = reason;
+        text.append(decoder.flush());
+        release();
+    }
+
+    private void release() {
+        DeviceDecoder d = device;
+        device = null;
+        if (d != null) {
+            model.device().bind();
+            d.close();
+        }
+    }
+
+    @Override
+    public GenerationResult result() {
+        return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), prompt.length,
+                stopReason == null ? StopReason.CANCELLED : stopReason, prefillNanos, firstTokenNanos, decodeNanos,
+                gearSteps, router == null ? 0 : router.shifts(), request.routing().pinned() != null ? null : thresholds);
+    }
+
+    @Override
+    public long forwardPasses() {
+        return forwardPasses;
+    }
+
+    @Override
+    public long kvCacheBytes() {
+        return device == null ? 0 : kvCacheBytes;
+    }
+
+    @Override
+    public void close() {
+        if (stopReason == null) {
+            stopReason = StopReason.CANCELLED;
+        }
+        ready.clear();
+        release();
+    }
+}

@@ -1,0 +1,251 @@
+package dev.gearbx.kernels.cuda;
+
+import dev.gearbx.engine.gear.Gear;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import jcuda.driver.CUgraphExec;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The decode step of one sequence on the device: activations, KV cache (float32, per layer) and the step's
+ * launches, built once per gear. The position and the input token live in device memory ({@code ctrl}), and a
+ * step with logits ends with greedy sampling and the entropy on the device, which writes the next input token
+ * itself: steps can run back to back with nothing crossing to the host. Token ids, entropies and log
+ * probabilities accumulate in device rings indexed by position, read back in batches ({@link #results}).
+ * Optionally each gear's step with logits is captured once as a CUDA graph and replayed. Not thread-safe.
+ */
+final class DeviceDecoder implements AutoCloseable {
+    private final CudaDevice device;
+    private final DeviceWeights weights;
+    private final int capacity;
+    private final StepOptions options;
+    private final List<DeviceBuffer> owned = new ArrayList<>();
+    private final DeviceBuffer x;
+    private final DeviceBuffer xb;
+    private final DeviceBuffer qkv;
+    private final DeviceBuffer att;
+    private final DeviceBuffer hb;
+    private final DeviceBuffer logits;
+    private final DeviceBuffer scores;
+    private final DeviceBuffer ctrl;
+    private final DeviceBuffer tokens;
+    private final DeviceBuffer entropies;
+    private final DeviceBuffer logProbabilities;
+    private final DeviceBuffer[] keyCache;
+    private final DeviceBuffer[] valueCache;
+    private final Map<Gear, List<Launch>> withLogits = new EnumMap<>(Gear.class);
+    private final Map<Gear, List<Launch>> withoutLogits = new EnumMap<>(Gear.class);
+    private final Map<Gear, CUgraphExec> captured = new EnumMap<>(Gear.class);
+    private int position;
+
+    /**
+     * @param capacity most positions this sequence holds
+     * @param options graphs, input order, rows per warp
+     */
+    DeviceDecoder(CudaDevice device, DeviceWeights weights, int capacity, StepOptions options) {
+        DeviceShape s = weights.shape();
+        if (capacity < 1 || capacity > s.contextLength()) {
+            throw new IllegalArgumentException("sequence capacity must be in 1.." + s.contextLength()
+                    + " (the model's context length), got " + capacity);
+        }
+        this.device = device;
+        this.weights = weights;
+        this.capacity = capacity;
+        this.options = options;
+        if (s.headDim() > 256) {
+            throw new CudaException("head width " + s.headDim() + " is above the attention kernel's limit of 256");
+        }
+        try {
+            x = buffer(4L * s.dim(), "x");
+            xb = buffer(4L * Math.max(s.dim(), s.qDim()), "xb");
+            qkv = buffer(4L * (s.qDim() + 2 * s.kvDim()), "qkv");
+            att = buffer(4L * s.qDim(), "att");
+            hb = buffer(4L * s.ffnDim(), "hb");
+            logits = buffer(4L * s.vocabularySize(), "logits");
+            scores = buffer(4L * s.heads() * capacity, "attention scores");
+            ctrl = buffer(16, "ctrl");
+            tokens = buffer(4L * capacity, "token ring");
+            entropies = buffer(4L * capacity, "entropy ring");
+            logProbabilities = buffer(4L * capacity, "log-probability ring");
+            keyCache = new DeviceBuffer[s.layers()];
+            valueCache = new DeviceBuffer[s.layers()];
+            for (int l = 0; l < s.layers(); l++) {
+                keyCache[l] = buffer(4L * capacity * s.kvDim(), "key cache " + l);
+                valueCache[l] = buffer(4L * capacity * s.kvDim(), "value cache " + l);
+            }
+            for (DeviceBuffer b : owned) {
+                device.zero(b);
+            }
+            for (Gear g : Gear.values()) {
+                withLogits.put(g, program(g, true));
+                withoutLogits.put(g, program(g, false));
+            }
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    private DeviceBuffer buffer(long bytes, String what) {
+        DeviceBuffer b = device.alloc(bytes, what);
+        owned.add(b);
+        return b;
+    }
+
+    /** Device bytes of this sequence's KV cache. */
+    long kvCacheBytes() {
+        DeviceShape s = weights.shape();
+        return 2L * s.layers() * capacity * s.kvDim() * 4;
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
+    /** Position of the next step (tokens already in the KV cache). */
+    int position() {
+        return position;
+    }
+
+    private List<Launch> program(Gear gear, boolean computeLogits) {
+        DeviceShape s = weights.shape();
+        List<Launch> p = new ArrayList<>();
+        GearMatrix e = weights.embedding();
+        p.add(Launch.of(device, "embed", (s.dim() + 255) / 256, 256, e.buffer(), e.view().denseType(), ctrl, x, s.dim()));
+        int qkvRows = s.qDim() + 2 * s.kvDim();
+        float attScale = (float) (1.0 / Math.sqrt(s.headDim()));
+        boolean pm = options.permute();
+        StepOptions o = options;
+        for (int l = 0; l < s.layers(); l++) {
+            DeviceWeights.Layer w = weights.layers().get(l);
+            GearMatrix qkvW = w.qkv().get(gear);
+            GearMatrix wo = w.wo().get(gear);
+            GearMatrix gateUp = w.gateUp().get(gear);
+            GearMatrix down = w.down().get(gear);
+            p.add(Launch.of(device, "rmsnorm", 1, 1024, x, w.attnNorm(), xb, s.dim(), s.rmsEps(), qkvW.xChunk(pm)));
+            p.add(qkvW.gemv(device, xb, qkv, 0, 4, o));
+            p.add(Launch.of(device, "rope_store", (qkvRows + 255) / 256, 256, qkv, keyCache[l], valueCache[l], ctrl,
+                    weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0));
+            p.add(Launch.of(device, "attention", s.heads(), 512, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
+                    s.heads(), s.kvHeads(), s.headDim(), capacity, attScale, wo.xChunk(pm)));
+            p.add(wo.gemv(device, att, x, 1, 4, o));
+            p.add(Launch.of(device, "rmsnorm", 1, 1024, x, w.ffnNorm(), xb, s.dim(), s.rmsEps(), gateUp.xChunk(pm)));
+            p.add(gateUp.gemv(device, xb, hb, 2, down.xChunk(pm), o));
+            p.add(down.gemv(device, hb, x, 1, 4, o));
+        }
+        if (computeLogits) {
+            GearMatrix out = weights.output(gear);
+            p.add(Launch.of(device, "rmsnorm", 1, 1024, x, weights.outputNorm(), xb, s.dim(), s.rmsEps(), out.xChunk(pm)));
+            p.add(out.gemv(device, xb, logits, 0, 4, o));
+            p.add(Launch.of(device, "sample_greedy", 1, 1024, logits, s.vocabularySize(), ctrl, tokens, entropies,
+                    logProbabilities));
+        } else {
+            p.add(Launch.of(device, "advance", 1, 32, ctrl));
+        }
+        return p;
+    }
+
+    /** The launches of a step with logits at {@code gear}, in order (for benchmarks that time parts of it). */
+    List<Launch> launches(Gear gear) {
+        return List.copyOf(withLogits.get(gear));
+    }
+
+    /** Kernel launches of one step (for reports). */
+    int launchesPerStep() {
+        return withLogits.get(Gear.HIGH).size();
+    }
+
+    /** Sets the token the next step reads (stream-ordered). */
+    void setToken(int token) {
+        if (token < 0 || token >= weights.shape().vocabularySize()) {
+            throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of "
+                    + weights.shape().vocabularySize());
+        }
+        device.writeInts(ctrl, 1, new int[] {token});
+    }
+
+    /** Moves the sequence to {@code position} (0 starts over; the cache beyond it is overwritten by later steps). */
+    void setPosition(int position) {
+        if (position < 0 || position > capacity) {
+            throw new IllegalArgumentException("position must be in 0.." + capacity + ", got " + position);
+        }
+        device.writeInts(ctrl, 0, new int[] {position});
+        this.position = position;
+    }
+
+    /**
+     * Queues one step at {@code gear}. With logits it ends by sampling greedily on the device (the sampled token
+     * becomes the next step's input unless {@link #setToken} says otherwise); without, it only fills the KV cache.
+     */
+    void step(Gear gear, boolean computeLogits) {
+        if (position >= capacity) {
+            throw new dev.gearbx.engine.model.ContextOverflowException(capacity, position + 1);
+        }
+        if (computeLogits && options.graphs()) {
+            CUgraphExec g = captured.get(gear);
+            if (g == null) {
+                List<Launch> launches = withLogits.get(gear);
+                g = device.capture(() -> launches.forEach(device::launch));
+                captured.put(gear, g);
+            }
+            device.launch(g);
+        } else {
+            for (Launch l : (computeLogits ? withLogits : withoutLogits).get(gear)) {
+                device.launch(l);
+            }
+        }
+        position++;
+    }
+
+    /**
+     * Waits for the queued steps and reads the results of positions {@code [from, to)} (steps with logits).
+     */
+    Results results(int from, int to) {
+        if (from < 0 || to > position || from > to) {
+            throw new IllegalArgumentException("result range [" + from + ", " + to + ") is outside [0, " + position + ")");
+        }
+        int n = to - from;
+        int[] t = new int[n];
+        float[] h = new float[n];
+        float[] lp = new float[n];
+        if (n > 0) {
+            device.readInts(tokens, from, t, n);
+            device.readFloats(entropies, from, h, n);
+            device.readFloats(logProbabilities, from, lp, n);
+        }
+        return new Results(t, h, lp);
+    }
+
+    /** Waits for the queued steps and copies the last step's logits. */
+    float[] logits() {
+        float[] out = new float[weights.shape().vocabularySize()];
+        device.readFloats(logits, 0, out, out.length);
+        return out;
+    }
+
+    /**
+     * Results of consecutive steps.
+     *
+     * @param tokens greedy token of each step
+     * @param entropies entropy in bits of each step's logits (NaN when they held NaN or infinity)
+     * @param logProbabilities natural log of each greedy token's probability
+     */
+    record Results(int[] tokens, float[] entropies, float[] logProbabilities) {}
+
+    @Override
+    public void close() {
+        for (CUgraphExec g : captured.values()) {
+            device.destroy(g);
+        }
+        captured.clear();
+        for (DeviceBuffer b : owned) {
+            device.free(b);
+        }
+    }
+
+    @Nullable CUgraphExec graph(Gear gear) {
+        return captured.get(gear);
+    }
+}

@@ -1,0 +1,107 @@
+package dev.gearbx.kernels.cuda;
+
+/**
+ * A weight matrix as one gear's GEMV reads it on the device.
+ *
+ * @param buffer the device memory (shared between LOW and MID for the nested planes)
+ * @param view how the GEMV reads it
+ * @param rows rows (for fused matrices: all parts together)
+ * @param cols columns
+ * @param groupSize weights per scale (nested views), else 0
+ * @param highOffset byte offset of the high nibble plane (nested views), else 0
+ * @param residualOffset byte offset of the residual plane (MID), else 0
+ */
+record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupSize, long highOffset,
+        long residualOffset) {
+
+    /** How a GEMV reads a matrix. */
+    enum View {
+        F32("gemv_f32", 4),
+        F16("gemv_f16", 2),
+        BF16("gemv_bf16", 2),
+        LOW("gemv_low", 0),
+        MID("gemv_mid", 0);
+
+        /** Kernel name prefix; the launch appends {@code _r1}, {@code _r2} or {@code _r4} (rows per warp). */
+
+        final String kernel;
+        final int elementBytes;
+
+        View(String kernel, int elementBytes) {
+            this.kernel = kernel;
+            this.elementBytes = elementBytes;
+        }
+
+        boolean nested() {
+            return this == LOW || this == MID;
+        }
+
+        /** Code of the dense type for the {@code embed} kernel. */
+        int denseType() {
+            return switch (this) {
+                case F32 -> 0;
+                case F16 -> 1;
+                case BF16 -> 2;
+                default -> throw new IllegalStateException(this + " is not a dense type");
+            };
+        }
+    }
+
+    /** Weight bytes one GEMV over all rows reads. */
+    long bytesRead() {
+        long n = (long) rows * cols;
+        return switch (view) {
+            case F32, F16, BF16 -> n * view.elementBytes;
+            case LOW -> n / groupSize * 2 + n / 2;
+            case MID -> n / groupSize * 2 + n;
+        };
+    }
+
+    /**
+     * How this matrix's GEMV wants its input stored: 4 is the natural order; 32 is the permuted order that makes the
+     * lanes' x loads coalesce for the nested views (see gearbx.cu). Only with {@code permute}. Dense views read the
+     * natural order: on an H200 the permuted one (chunk 8, which the kernels still accept) made F16 slower (8B
+     * shape, one row per warp: 188 against 203 tokens/s).
+     */
+    int xChunk(boolean permute) {
+        return permute && view.nested() ? 32 : 4;
+    }
+
+    /**
+     * The launch computing {@code out = W x} (mode 0), {@code out += W x} (1) or the SwiGLU of the two halves
+     * (2, where this matrix holds [gate; up] and {@code out} gets rows / 2 values, stored for a consumer that wants
+     * {@code outChunk}); {@code x} is stored as {@link #xChunk} says.
+     */
+    Launch gemv(CudaDevice device, DeviceBuffer x, DeviceBuffer out, int mode, int outChunk, StepOptions options) {
+        int outRows = mode == 2 ? rows / 2 : rows;
+        int r = view.nested() || options.rowsPerWarp() != 0
+                ? rowsPerWarp(outRows * (mode == 2 ? 2 : 1), mode, options.rowsPerWarp())
+                : mode == 2 ? 2 : 1;
+        int perWarp = mode == 2 ? r / 2 : r;
+        int grid = (outRows + 4 * perWarp - 1) / (4 * perWarp);
+        int xperm = xChunk(options.permute()) == 4 ? 0 : 1;
+        String kernel = view.kernel + "_r" + r;
+        return view.nested()
+                ? Launch.of(device, kernel, grid, 128, buffer, highOffset, residualOffset, x, out, outRows, cols,
+                        groupSize, mode, xperm, outChunk)
+                : Launch.of(device, kernel, grid, 128, buffer, x, out, outRows, cols, mode, xperm, outChunk);
+    }
+
+    /**
+     * Dots per warp: the fixed choice, or the most (4, 2, 1) that leaves at least 264 blocks of 4 warps (nested views;
+     * dense ones take one row per warp unless fixed: on an H200, F16 at the 8B shape ran 203 tokens/s with one row
+     * per warp against 192 with this choice).
+     */
+    static int rowsPerWarp(int dots, int mode, int fixed) {
+        int min = mode == 2 ? 2 : 1;
+        if (fixed != 0) {
+            return Math.max(min, fixed);
+        }
+        for (int r = 4; r > min; r /= 2) {
+            if (dots / r / 4 >= 264) {
+                return r;
+            }
+        }
+        return min;
+    }
+}

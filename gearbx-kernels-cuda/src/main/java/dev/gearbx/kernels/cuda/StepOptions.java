@@ -1,0 +1,32 @@
+package dev.gearbx.kernels.cuda;
+
+/**
+ * How the device decode step is launched.
+ *
+ * @param graphs replay each gear's step with logits as a captured CUDA graph
+ * @param permute store GEMV inputs in their consumer's coalescing order (see gearbx.cu)
+ * @param rowsPerWarp rows one warp of a GEMV computes together, sharing its loads of x: 1, 2 or 4, or 0 to choose
+ *     per matrix (nested views: as many as still leave two blocks per multiprocessor of a 132-SM card; dense: 1)
+ */
+record StepOptions(boolean graphs, boolean permute, int rowsPerWarp) {
+    /** Graphs, permuted inputs, rows per warp chosen per matrix. */
+    static final StepOptions DEFAULT = new StepOptions(true, true, 0);
+
+    StepOptions {
+        if (rowsPerWarp != 0 && rowsPerWarp != 1 && rowsPerWarp != 2 && rowsPerWarp != 4) {
+            throw new IllegalArgumentException("rowsPerWarp must be 0 (auto), 1, 2 or 4, got " + rowsPerWarp);
+        }
+    }
+
+    /** Read from system properties {@code gearbx.cuda.graphs}, {@code .permute}, {@code .rowsPerWarp}. */
+    static StepOptions fromSystemProperties() {
+        return new StepOptions(Boolean.parseBoolean(System.getProperty(CudaBackendProvider.GRAPHS, "true")),
+                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.PERMUTE, "true")),
+                Integer.parseInt(System.getProperty(CudaBackendProvider.ROWS_PER_WARP, "0")));
+    }
+
+    @Override
+    public String toString() {
+        return "graphs=" + graphs + " permuted=" + permute + " rows/warp=" + (rowsPerWarp == 0 ? "auto" : rowsPerWarp);
+    }
+}

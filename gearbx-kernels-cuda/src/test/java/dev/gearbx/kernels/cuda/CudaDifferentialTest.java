@@ -1,0 +1,202 @@
+package dev.gearbx.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.gearbx.engine.gear.Gear;
+import dev.gearbx.engine.gear.GearConfig;
+import dev.gearbx.engine.gear.ManagedScope;
+import dev.gearbx.engine.generate.GenerationRequest;
+import dev.gearbx.engine.generate.GenerationResult;
+import dev.gearbx.engine.generate.Generator;
+import dev.gearbx.engine.gguf.GgmlType;
+import dev.gearbx.engine.model.LlamaModel;
+import dev.gearbx.engine.model.LlamaState;
+import dev.gearbx.engine.model.ModelShape;
+import dev.gearbx.engine.model.SyntheticModel;
+import dev.gearbx.engine.routing.Entropy;
+import dev.gearbx.engine.routing.RoutingOptions;
+import dev.gearbx.engine.sampling.SamplingParams;
+import dev.gearbx.engine.tensor.Kernels;
+import dev.gearbx.reactive.spi.Availability;
+import dev.gearbx.reactive.spi.LoadedModel;
+import dev.gearbx.reactive.spi.Sequence;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The device decode step against the CPU engine, gear by gear, on stories260K (F32) and on synthetic F16 and BF16
+ * models: the same greedy tokens, and logits within {@link #LOGIT_TOLERANCE} (relative L2 error per step; both
+ * sides read the same quantized codes and accumulate in float32, so only summation order differs). Needs a CUDA
+ * GPU: skipped, with the provider's reason, where there is none.
+ */
+class CudaDifferentialTest {
+    /** Largest relative L2 error of a step's logits allowed at any gear. */
+    static final double LOGIT_TOLERANCE = 1e-4;
+    /** Largest absolute difference of a step's entropy in bits. */
+    static final double ENTROPY_TOLERANCE = 1e-3;
+
+    private static CudaDevice device;
+
+    @BeforeAll
+    static void open() {
+        Availability a = new CudaBackendProvider().availability();
+        assumeTrue(a.usable(), "CUDA backend unusable here: " + a.reason());
+        device = CudaDevice.open(0);
+    }
+
+    @AfterAll
+    static void close() {
+        if (device != null) {
+            device.close();
+        }
+    }
+
+    static Path stories260K() {
+        Path p = Path.of(System.getProperty("gearbx.models", "../shared/models")).resolve("stories260K.gguf");
+        if (!Files.isRegularFile(p)) {
+            throw new IllegalStateException("test model " + p.toAbsolutePath() + " is missing; set -Dgearbx.models");
+        }
+        return p;
+    }
+
+    static GearConfig allManaged() {
+        return GearConfig.builder().scope(ManagedScope.ALL).eager(true).build();
+    }
+
+    @Test
+    void stories260KEveryGear() {
+        compare(stories260K(), "Once upon a time", 48);
+    }
+
+    @Test
+    void syntheticF16EveryGear(@TempDir Path dir) {
+        Path file = dir.resolve("f16.gguf");
+        SyntheticModel.write(file, new ModelShape("diff-f16", 256, 2, 8, 4, 512, 1024, 128), GgmlType.F16, 11, 0.08f);
+        compare(file, "a b c", 24);
+    }
+
+    @Test
+    void syntheticBf16EveryGear(@TempDir Path dir) {
+        Path file = dir.resolve("bf16.gguf");
+        SyntheticModel.write(file, new ModelShape("diff-bf16", 256, 2, 8, 2, 768, 1024, 128), GgmlType.BF16, 12, 0.08f);
+        compare(file, "a b c", 24);
+    }
+
+    /** Prompt, then greedy steps, at each gear on both sides; asserts tokens, logits and entropies. */
+    private static void compare(Path file, String prompt, int steps) {
+        try (LlamaModel cpu = LlamaModel.load(file, Kernels.preferred(), allManaged())) {
+            device.bind();
+            try (DeviceWeights weights = DeviceWeights.upload(device, cpu)) {
+                int[] promptTokens = cpu.tokenizer().encode(prompt);
+                for (Gear gear : Gear.values()) {
+                    // plain launches, natural order, one row per warp; then each option on
+                    for (StepOptions o : new StepOptions[] {new StepOptions(false, false, 1),
+                            new StepOptions(false, true, 1), new StepOptions(false, true, 2),
+                            new StepOptions(false, true, 4), StepOptions.DEFAULT}) {
+                        compareGear(cpu, weights, promptTokens, steps, gear, o, file.getFileName().toString());
+                    }
+                }
+            }
+        }
+    }
+
+    private static void compareGear(LlamaModel cpu, DeviceWeights weights, int[] prompt, int steps, Gear gear,
+            StepOptions options, String name) {
+        int capacity = prompt.length + steps;
+        LlamaState state = cpu.newState(capacity);
+        state.shift(gear);
+        double worst = 0;
+        double worstEntropy = 0;
+        List<Integer> cpuTokens = new ArrayList<>();
+        List<Integer> gpuTokens = new ArrayList<>();
+        try (DeviceDecoder d = new DeviceDecoder(device, weights, capacity, options)) {
+            int token = prompt[0];
+            for (int i = 0; i < capacity - 1; i++) {
+                boolean inPrompt = i < prompt.length;
+                if (inPrompt) {
+                    token = prompt[i];
+                    d.setToken(token);
+                }
+                float[] expected = cpu.forward(state, token);
+                d.step(gear, true);
+                float[] actual = d.logits();
+                worst = Math.max(worst, relativeError(actual, expected));
+                DeviceDecoder.Results r = d.results(i, i + 1);
+                double[] unused = new double[1];
+                worstEntropy = Math.max(worstEntropy,
+                        Math.abs(r.entropies()[0] - Entropy.bits(expected, expected.length, unused)));
+                int next = argmax(expected);
+                if (i >= prompt.length - 1) {
+                    cpuTokens.add(next);
+                    gpuTokens.add(r.tokens()[0]);
+                }
+                token = next;
+            }
+        }
+        System.out.printf("%s %s %s: %d greedy tokens, max relative logit error %.2e, max entropy error %.2e bits%n",
+                name, gear, options, cpuTokens.size(), worst, worstEntropy);
+        assertEquals(cpuTokens, gpuTokens, name + " " + gear + " " + options + ": greedy tokens differ");
+        assertTrue(worst <= LOGIT_TOLERANCE, name + " " + gear + " " + options + ": relative logit error " + worst);
+        assertTrue(worstEntropy <= ENTROPY_TOLERANCE, name + " " + gear + ": entropy error " + worstEntropy);
+    }
+
+    @Test
+    void sequenceThroughTheSpiMatchesTheCpuGeneration() {
+        GearConfig gears = allManaged();
+        for (RoutingOptions routing : List.of(RoutingOptions.pinned(Gear.HIGH), RoutingOptions.pinned(Gear.LOW),
+                RoutingOptions.builder().deferredSteps(4).build())) {
+            GenerationRequest request = GenerationRequest.builder("Once upon a time").maxTokens(40)
+                    .sampling(SamplingParams.greedy()).routing(routing).build();
+            GenerationResult expected;
+            try (LlamaModel cpu = LlamaModel.load(stories260K(), Kernels.preferred(), gears)) {
+                expected = new Generator(cpu).generate(request);
+            }
+            List<Integer> tokens = new ArrayList<>();
+            try (LoadedModel gpu = new CudaBackendProvider().create().load(stories260K(), gears);
+                    Sequence s = gpu.start(request)) {
+                while (s.hasNext()) {
+                    tokens.add(s.next().tokenId());
+                }
+                GenerationResult actual = s.result();
+                System.out.printf("sequence %s: %s | cpu gears %s, cuda gears %s%n", routing.pinned() == null
+                        ? "routed k=4" : "pinned " + routing.pinned(), actual.text().strip(), expected.gearSteps(),
+                        actual.gearSteps());
+                assertArrayEquals(expected.tokenIds(), actual.tokenIds(), "tokens for " + routing);
+                assertEquals(expected.gearSteps(), actual.gearSteps(), "gear steps for " + routing);
+            }
+        }
+    }
+
+    static double relativeError(float[] actual, float[] expected) {
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < expected.length; i++) {
+            if (!Float.isFinite(actual[i])) {
+                return Double.POSITIVE_INFINITY;
+            }
+            double d = actual[i] - expected[i];
+            num += d * d;
+            den += (double) expected[i] * expected[i];
+        }
+        return Math.sqrt(num / den);
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
