@@ -38,6 +38,17 @@ final class GearOptions {
     @Option(names = "--calibrate", description = "Derive the thresholds from the prompt's own entropies.")
     boolean calibrate;
 
+    /**
+     * The demo model's defaults: it was trained with its LOW gear's ternary INT2 quantizer in the loop, so every
+     * block's linear layers follow the gear and LOW is INT2.
+     */
+    static GearOptions forDemoModel() {
+        GearOptions o = new GearOptions();
+        o.scope = ManagedScope.ALL;
+        o.lowFormat = GearFormat.INT2;
+        return o;
+    }
+
     GearConfig gearConfig() {
         GearConfig.Builder b = GearConfig.builder().scope(scope).groupSize(groupSize)
                 .format(Gear.LOW, lowFormat).format(Gear.MID, midFormat);

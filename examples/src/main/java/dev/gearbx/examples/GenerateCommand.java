@@ -1,5 +1,6 @@
 package dev.gearbx.examples;
 
+import dev.gearbx.demo.DemoModel;
 import dev.gearbx.engine.generate.GenerationRequest;
 import dev.gearbx.engine.generate.GenerationResult;
 import dev.gearbx.engine.generate.Generator;
@@ -27,11 +28,11 @@ final class GenerateCommand implements Callable<Integer> {
     @SuppressWarnings("NullAway.Init")
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, description = "GGUF model file, or ollama:NAME[:TAG] from Ollama's local store (default: the TinyStories model in ../shared/models).")
+    @Option(names = {"-m", "--model"}, description = "GGUF model file, Hugging Face folder, or ollama:NAME[:TAG] from Ollama's local store (default: the embedded demo model).")
     @Nullable String model;
 
-    @Option(names = {"-p", "--prompt"}, defaultValue = "Once upon a time", description = "Prompt text (default: ${DEFAULT-VALUE}).")
-    String prompt = "Once upon a time";
+    @Option(names = {"-p", "--prompt"}, description = "Prompt text (default: a sum for the demo model, \"Once upon a time\" for any other).")
+    @Nullable String prompt;
 
     @Option(names = {"-n", "--max-tokens"}, defaultValue = "256", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
     int maxTokens = 256;
@@ -82,7 +83,8 @@ final class GenerateCommand implements Callable<Integer> {
             }
             sampling = b.build();
         }
-        GearOptions g = gears != null ? gears : new GearOptions();
+        GearOptions g = gears != null ? gears : model == null ? GearOptions.forDemoModel() : new GearOptions();
+        String prompt = this.prompt != null ? this.prompt : model == null ? DemoModel.DEFAULT_PROMPT : "Once upon a time";
         GenerationRequest request = GenerationRequest.builder(prompt).maxTokens(maxTokens).sampling(sampling)
                 .routing(g.routing()).build();
         PrintWriter out = spec.commandLine().getOut();

@@ -57,8 +57,8 @@ final class ServeCommand implements Callable<Integer> {
         } catch (ModelNotFoundException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage() + " (--model)");
         }
-        GearOptions g = gears != null ? gears : new GearOptions();
-        String served = id != null ? id : GearbxServer.modelId(path);
+        GearOptions g = gears != null ? gears : model == null ? GearOptions.forDemoModel() : new GearOptions();
+        String served = id != null ? id : model == null ? "gearbx-demo" : GearbxServer.modelId(path);
         PrintWriter out = spec.commandLine().getOut();
         Thread hook = new Thread(this::stop, "gearbx-serve-stop");
         try (GearbxModel m = Gearbx.builder().model(path).gears(g.gearConfig()).routing(g.routing()).maxTokens(maxTokens).build();

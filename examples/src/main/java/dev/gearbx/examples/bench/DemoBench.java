@@ -71,6 +71,13 @@ final class DemoBench implements Callable<Integer> {
     @Option(names = "--window", description = "Routing: rolling-window length of the smoothed entropy.")
     @Nullable Integer window;
 
+    @Option(names = "--levels", split = ",", defaultValue = "TRIVIAL,EASY,MEDIUM,HARD",
+            description = "Difficulty levels to score (default: ${DEFAULT-VALUE}).")
+    List<DemoCorpus.Level> levels = List.of();
+
+    @Option(names = "--initial-gear", description = "Routing: gear of the prompt and the first steps (default: the prompt classifier's).")
+    @Nullable Gear initialGear;
+
     @Option(names = "--json", description = "Also write the results as JSON to this file.")
     @Nullable Path json;
 
@@ -78,7 +85,8 @@ final class DemoBench implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         Path path = model != null ? model : DemoModel.path();
-        List<DemoCorpus.Exchange> items = DemoCorpus.evaluation(seed, perLevel);
+        List<DemoCorpus.Exchange> items = DemoCorpus.evaluation(seed, perLevel).stream()
+                .filter(e -> levels.contains(e.level())).toList();
         out.printf("model %s, %d exchanges per level (seed %d), managed %s%n", path.getFileName(), perLevel, seed, scope);
         out.printf("%-18s %7s %7s %7s %7s %9s %9s %9s   %s%n", "variant", "trivial", "easy", "medium", "hard",
                 "H triv", "H math", "tok/s", "gear shares");
@@ -88,8 +96,8 @@ final class DemoBench implements Callable<Integer> {
             rows.add(row);
             @SuppressWarnings("unchecked")
             Map<String, Double> acc = (Map<String, Double>) row.get("accuracy");
-            out.printf("%-18s %6.1f%% %6.1f%% %6.1f%% %6.1f%% %9.4f %9.4f %9.1f   %s%n", row.get("variant"),
-                    100 * acc.get("trivial"), 100 * acc.get("easy"), 100 * acc.get("medium"), 100 * acc.get("hard"),
+            out.printf("%-18s %7s %7s %7s %7s %9.4f %9.4f %9.1f   %s%n", row.get("variant"),
+                    percent(acc.get("trivial")), percent(acc.get("easy")), percent(acc.get("medium")), percent(acc.get("hard")),
                     row.get("entropyTrivial"), row.get("entropyMath"), row.get("tokensPerSecond"), row.get("gearShares"));
             out.flush();
         }
@@ -103,6 +111,10 @@ final class DemoBench implements Callable<Integer> {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report);
         }
         return 0;
+    }
+
+    private static String percent(@Nullable Double share) {
+        return share == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * share);
     }
 
     private Map<String, Object> run(Path path, String variant, List<DemoCorpus.Exchange> items) {
@@ -123,6 +135,9 @@ final class DemoBench implements Callable<Integer> {
             }
             if (window != null) {
                 b.window(window);
+            }
+            if (initialGear != null) {
+                b.initialGear(initialGear);
             }
             routing = b.build();
         } else {

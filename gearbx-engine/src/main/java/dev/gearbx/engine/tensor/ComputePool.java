@@ -3,6 +3,7 @@ package dev.gearbx.engine.tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
@@ -10,9 +11,11 @@ import org.jspecify.annotations.Nullable;
 /**
  * Fixed pool of platform daemon threads for data-parallel loops, built for many tiny dispatches per second.
  *
- * <p>A dispatch splits {@code [0, total)} into one contiguous chunk per thread; the calling thread runs chunk 0
- * and {@code threads - 1} workers run the rest. Workers spin (then park) on an epoch counter, so a dispatch
- * costs about a cache-line round trip when they are warm. Dispatches from several threads are serialized by a
+ * <p>A dispatch splits {@code [0, total)} into {@link #PIECES_PER_THREAD} contiguous pieces per thread; the calling
+ * thread and the workers claim pieces from one atomic counter until none is left, so a worker the OS has not
+ * scheduled yet (a busy machine) delays nothing: the caller simply runs more pieces itself, and waits only for
+ * pieces already being run. Workers spin (then park) on an epoch counter, so a dispatch costs about a cache-line
+ * round trip when they are warm. Dispatches from several threads are serialized by a
  * lock; a dispatch from inside a running chunk (or from a worker) runs inline on the caller, so nothing can
  * deadlock.
  */
@@ -24,16 +27,22 @@ final class ComputePool implements AutoCloseable {
     }
 
     private static final long DEFAULT_SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    /** Pieces per thread: enough for the caller to absorb a late worker's share, few enough to keep pieces large. */
+    static final int PIECES_PER_THREAD = 4;
 
     private final int threads;
     private final Worker[] workers;
     private final long spinNanos;
     private final ReentrantLock dispatchLock = new ReentrantLock();
-    private final AtomicInteger remaining = new AtomicInteger();
+    /** Pieces finished in the current dispatch. */
+    private final AtomicInteger done = new AtomicInteger();
+    /** Dispatch number (high 32 bits) and next unclaimed piece (low 32 bits): a claim names its dispatch. */
+    private final AtomicLong claims = new AtomicLong();
 
-    // Task fields: written by the dispatcher before the volatile epoch write, read by workers after reading it.
+    // Task fields: written by the dispatcher before it resets `claims`, read by a thread after it read `claims`.
     private @Nullable RangeBody body;
     private int total;
+    private int pieces;
     private volatile long epoch;
     private volatile boolean closed;
     private volatile @Nullable Thread waiter;
@@ -97,9 +106,12 @@ final class ComputePool implements AutoCloseable {
         try {
             this.body = body;
             this.total = total;
+            this.pieces = Math.min(total, threads * PIECES_PER_THREAD);
             this.failure = null;
-            remaining.set(workers.length);
-            epoch = epoch + 1; // publishes body/total to the workers
+            done.set(0);
+            long dispatch = (claims.get() >>> 32) + 1;
+            claims.set(dispatch << 32); // publishes body/total/pieces to whoever reads this dispatch's claims
+            epoch = epoch + 1; // wakes the workers
             for (Worker w : workers) {
                 if (w.parked) {
                     LockSupport.unpark(w);
@@ -107,11 +119,11 @@ final class ComputePool implements AutoCloseable {
             }
             Throwable own = null;
             try {
-                body.run(0, chunkEnd(0));
+                runPieces(dispatch);
             } catch (Throwable t) {
                 own = t;
             }
-            awaitWorkers();
+            awaitPieces();
             this.body = null;
             Throwable err = own != null ? own : failure;
             if (err != null) {
@@ -129,21 +141,56 @@ final class ComputePool implements AutoCloseable {
         }
     }
 
-    private int chunkEnd(int chunk) {
-        // Balanced split: chunk k covers [k*total/threads, (k+1)*total/threads).
-        return (int) ((long) (chunk + 1) * total / threads);
+    /**
+     * Claims and runs pieces of dispatch {@code dispatch} until none is left (or the dispatch is over). Piece k
+     * covers {@code [k*total/pieces, (k+1)*total/pieces)}. A failing piece still counts as done, so nobody waits
+     * forever; the first failure is reported by the dispatcher.
+     */
+    private void runPieces(long dispatch) {
+        while (true) {
+            long c = claims.get();
+            if (c >>> 32 != dispatch) {
+                return; // a later dispatch: this one is over
+            }
+            RangeBody b = body;
+            int n = pieces;
+            int piece = (int) c;
+            if (piece >= n || b == null) {
+                return;
+            }
+            if (!claims.compareAndSet(c, c + 1)) {
+                continue;
+            }
+            int t = total;
+            try {
+                b.run((int) ((long) piece * t / n), (int) ((long) (piece + 1) * t / n));
+            } catch (Throwable e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            } finally {
+                if (done.incrementAndGet() == n) {
+                    Thread w = waiter;
+                    if (w != null) {
+                        LockSupport.unpark(w);
+                    }
+                }
+            }
+        }
     }
 
-    private void awaitWorkers() {
-        if (remaining.get() == 0) {
+    /** Waits until every piece of the current dispatch is done (all were claimed when the caller ran out). */
+    private void awaitPieces() {
+        int n = pieces;
+        if (done.get() == n) {
             return;
         }
         long deadline = System.nanoTime() + spinNanos;
         int spins = 0;
-        while (remaining.get() != 0) {
+        while (done.get() != n) {
             if ((++spins & 0xff) == 0 && System.nanoTime() - deadline > 0) {
                 waiter = Thread.currentThread();
-                while (remaining.get() != 0) {
+                while (done.get() != n) {
                     LockSupport.park(this);
                 }
                 waiter = null;
@@ -188,23 +235,8 @@ final class ComputePool implements AutoCloseable {
                 if (closed) {
                     return;
                 }
-                RangeBody b = body;
-                try {
-                    if (b != null) {
-                        int from = (int) ((long) chunk * total / threads);
-                        b.run(from, chunkEnd(chunk));
-                    }
-                } catch (Throwable t) {
-                    if (failure == null) {
-                        failure = t;
-                    }
-                }
-                if (remaining.decrementAndGet() == 0) {
-                    Thread w = waiter;
-                    if (w != null) {
-                        LockSupport.unpark(w);
-                    }
-                }
+                // join whatever dispatch is current; a late wake-up finds its pieces claimed and goes back to waiting
+                runPieces(claims.get() >>> 32);
             }
         }
 
