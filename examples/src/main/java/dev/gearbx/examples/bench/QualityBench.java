@@ -10,7 +10,6 @@ import dev.gearbx.engine.generate.Generator;
 import dev.gearbx.engine.model.LlamaModel;
 import dev.gearbx.engine.model.LlamaState;
 import dev.gearbx.engine.routing.Entropy;
-import dev.gearbx.engine.routing.ModelFamily;
 import dev.gearbx.engine.routing.Router;
 import dev.gearbx.engine.routing.RoutingOptions;
 import dev.gearbx.engine.routing.StatisticalPromptClassifier;
@@ -243,7 +242,7 @@ final class QualityBench implements Callable<Integer> {
         Router router = null;
         Gear gear;
         if (v.routed()) {
-            Thresholds t = ModelFamily.fromGguf(m.file().metadata(), vocab).thresholdsFor(vocab);
+            Thresholds t = Thresholds.forModel(m.file().metadata(), vocab);
             gear = new StatisticalPromptClassifier().assess(prompt).gear();
             router = new Router(RoutingOptions.DEFAULT, vocab, t, null, gear);
         } else {

@@ -6,7 +6,6 @@ import dev.gearbx.engine.model.CausalModel;
 import dev.gearbx.engine.model.ModelSequence;
 import dev.gearbx.engine.routing.Entropy;
 import dev.gearbx.engine.routing.GearPolicy;
-import dev.gearbx.engine.routing.ModelFamily;
 import dev.gearbx.engine.routing.Router;
 import dev.gearbx.engine.routing.RoutingOptions;
 import dev.gearbx.engine.routing.StatisticalPromptClassifier;
@@ -243,7 +242,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
                 : options.initialGear() != null ? options.initialGear()
                 : new StatisticalPromptClassifier().assess(request.prompt()).gear();
         Thresholds base = options.thresholds() != null ? options.thresholds()
-                : ModelFamily.fromGguf(model.metadata(), vocab).thresholdsFor(vocab);
+                : Thresholds.forModel(model.metadata(), vocab);
         s.shift(initial);
         boolean calibrate = options.calibrate() && options.pinned() == null;
         float[] entropies = new float[calibrate ? promptTokens.length - 1 : 0];

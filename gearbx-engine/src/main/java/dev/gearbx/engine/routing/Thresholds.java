@@ -1,5 +1,7 @@
 package dev.gearbx.engine.routing;
 
+import dev.gearbx.engine.gguf.GgufMetadata;
+import dev.gearbx.engine.gguf.GgufMetadataException;
 import java.util.Arrays;
 
 /**
@@ -13,6 +15,35 @@ public record Thresholds(float low, float high) {
     public Thresholds {
         if (!(low >= 0) || !(high > low) || Float.isInfinite(high)) {
             throw new IllegalArgumentException("thresholds need 0 <= low < high (finite), got low " + low + ", high " + high);
+        }
+    }
+
+    /** Metadata key by which a model file states its own thresholds: float32 array [low, high] in bits. */
+    public static final String METADATA_KEY = "gearbx.routing.thresholds";
+
+    /**
+     * The thresholds a model asks for: its own {@value #METADATA_KEY} when present (stated for its own vocabulary,
+     * used as they are), else its family's preset scaled to the vocabulary.
+     *
+     * @throws GgufMetadataException if the key is present but is not two floats with 0 <= low < high
+     */
+    public static Thresholds forModel(GgufMetadata md, int vocabularySize) {
+        if (!md.contains(METADATA_KEY)) {
+            return ModelFamily.fromGguf(md, vocabularySize).thresholdsFor(vocabularySize);
+        }
+        float[] v;
+        try {
+            v = md.getFloatArray(METADATA_KEY);
+        } catch (RuntimeException e) {
+            throw new GgufMetadataException(METADATA_KEY, "must be an array of two float32 values [low, high]: " + e.getMessage());
+        }
+        if (v.length != 2) {
+            throw new GgufMetadataException(METADATA_KEY, "must hold two values [low, high], has " + v.length);
+        }
+        try {
+            return new Thresholds(v[0], v[1]);
+        } catch (IllegalArgumentException e) {
+            throw new GgufMetadataException(METADATA_KEY, e.getMessage());
         }
     }
 

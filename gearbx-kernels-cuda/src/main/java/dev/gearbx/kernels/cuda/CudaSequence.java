@@ -9,7 +9,6 @@ import dev.gearbx.engine.generate.StopReason;
 import dev.gearbx.engine.model.ContextOverflowException;
 import dev.gearbx.engine.routing.Entropy;
 import dev.gearbx.engine.routing.GearPolicy;
-import dev.gearbx.engine.routing.ModelFamily;
 import dev.gearbx.engine.routing.Router;
 import dev.gearbx.engine.routing.RoutingOptions;
 import dev.gearbx.engine.routing.StatisticalPromptClassifier;
@@ -195,7 +194,7 @@ final class CudaSequence implements Sequence {
                 : options.initialGear() != null ? options.initialGear()
                 : new StatisticalPromptClassifier().assess(request.prompt()).gear();
         Thresholds base = options.thresholds() != null ? options.thresholds()
-                : ModelFamily.fromGguf(model.metadata(), vocab).thresholdsFor(vocab);
+                : Thresholds.forModel(model.metadata(), vocab);
         boolean calibrate = options.calibrate() && options.pinned() == null;
         for (int i = 0; i < prompt.length - 1; i++) {
             if (sampler != null) {
