@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.zip.GZIPOutputStream;
 import picocli.CommandLine.Command;
@@ -44,7 +45,8 @@ final class DemoCommand implements Runnable {
             description = {"Write the seeded demo corpus into a folder:",
                 "  train.u16.gz  training token ids (uint16 little-endian), documents <s> ... </s> back to back",
                 "  eval.jsonl    evaluation exchanges (prompt, prompt_ids, completion, level, GSM8K-style answer)",
-                "  vocab.json    the vocabulary (pieces by id, bos, eos)"})
+                "  vocab.json    the vocabulary (pieces by id, bos, eos)",
+                "  prompts-hard.txt, prompts-trivial.txt  evaluation prompts for `bench entropy` (\\n for newlines)"})
     static final class Corpus implements Callable<Integer> {
         @Option(names = "--out", required = true, description = "Folder to write into (created if missing).")
         Path out = Path.of(".");
@@ -87,6 +89,11 @@ final class DemoCommand implements Runnable {
                     w.newLine();
                 }
             }
+            List<DemoCorpus.Exchange> eval = DemoCorpus.evaluation(evalSeed, perLevel);
+            Files.write(out.resolve("prompts-trivial.txt"), eval.stream().filter(e -> e.level() == DemoCorpus.Level.TRIVIAL)
+                    .map(e -> e.prompt().replace("\n", "\\n")).toList());
+            Files.write(out.resolve("prompts-hard.txt"), eval.stream().filter(e -> e.level() != DemoCorpus.Level.TRIVIAL)
+                    .map(e -> e.prompt().replace("\n", "\\n")).toList());
             ObjectNode vocab = json.createObjectNode();
             vocab.put("bos", DemoVocabulary.BOS).put("eos", DemoVocabulary.EOS);
             DemoVocabulary.tokens().forEach(vocab.putArray("tokens")::add);
@@ -123,8 +130,16 @@ final class DemoCommand implements Runnable {
         @Option(names = "--type", defaultValue = "F16", description = "Type of the matrices: F16 or F32 (norms stay F32; default: ${DEFAULT-VALUE}).")
         GgmlType type = GgmlType.F16;
 
+        @Option(names = "--thresholds", split = ",", defaultValue = "0.1,0.5",
+                description = "Routing thresholds in bits LOW,HIGH written into the model as gearbx.routing.thresholds (default: ${DEFAULT-VALUE}).")
+        java.util.List<Float> thresholds = java.util.List.of(0.1f, 0.5f);
+
         @Override
         public Integer call() throws IOException {
+            if (thresholds.size() != 2) {
+                throw new IllegalArgumentException("--thresholds needs two values LOW,HIGH, got " + thresholds);
+            }
+            new dev.gearbx.engine.routing.Thresholds(thresholds.get(0), thresholds.get(1)); // validates
             if (type != GgmlType.F16 && type != GgmlType.F32) {
                 throw new IllegalArgumentException("--type must be F16 or F32, not " + type);
             }
@@ -151,6 +166,7 @@ final class DemoCommand implements Runnable {
                         + " but the demo vocabulary has " + DemoVocabulary.SIZE + " tokens");
             }
             DemoVocabulary.writeTo(w);
+            w.put(dev.gearbx.engine.routing.Thresholds.METADATA_KEY, GgufValue.ofFloats(thresholds.get(0), thresholds.get(1)));
             try (FileChannel ch = FileChannel.open(weights.resolve("weights.bin"), StandardOpenOption.READ)) {
                 for (JsonNode t : manifest.required("tensors")) {
                     String name = t.required("name").asText();

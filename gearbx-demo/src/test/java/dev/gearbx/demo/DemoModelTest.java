@@ -33,6 +33,9 @@ class DemoModelTest {
         assertThat(DemoModel.path()).isEqualTo(p);
         try (GgufFile g = GgufFile.open(p)) {
             assertThat(g.metadata().getString("general.architecture")).isEqualTo("llama");
+            // the model states its own routing thresholds; the engine prefers them to a family preset
+            assertThat(dev.gearbx.engine.routing.Thresholds.forModel(g.metadata(), DemoVocabulary.SIZE))
+                    .isEqualTo(new dev.gearbx.engine.routing.Thresholds(0.1f, 0.5f));
         }
     }
 

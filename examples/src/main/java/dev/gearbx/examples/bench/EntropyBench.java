@@ -48,10 +48,10 @@ final class EntropyBench implements Callable<Integer> {
     @Mixin
     BenchOptions bench = new BenchOptions();
 
-    @Option(names = "--hard", description = "File of hard prompts, one per line (default: built-in arithmetic and code).")
+    @Option(names = "--hard", description = "File of hard prompts, one per line, \\n for a newline (default: built-in arithmetic and code).")
     @Nullable Path hardFile;
 
-    @Option(names = "--trivial", description = "File of trivial prompts, one per line (default: built-in story openings and greetings).")
+    @Option(names = "--trivial", description = "File of trivial prompts, one per line, \\n for a newline (default: built-in story openings and greetings).")
     @Nullable Path trivialFile;
 
     @Option(names = "--tokens", description = "Tokens generated per prompt (default: 48; 8 with --unit).")

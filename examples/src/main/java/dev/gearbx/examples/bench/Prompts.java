@@ -37,7 +37,9 @@ final class Prompts {
             throw new IllegalArgumentException(option + " file " + file + " does not exist");
         }
         List<String> prompts = Files.readAllLines(file).stream()
-                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .map(l -> l.replace("\\n", "\n")) // a literal \n in a line is a newline (Q/A prompts)
+                .toList();
         if (prompts.isEmpty()) {
             throw new IllegalArgumentException(option + " file " + file + " has no prompts (one per line)");
         }

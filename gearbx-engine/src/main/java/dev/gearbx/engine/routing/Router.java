@@ -29,10 +29,19 @@ public final class Router {
         this.monitor = new EntropyMonitor(options.window(), vocabularySize);
         this.policy = options.pinned() != null ? GearPolicy.pinned()
                 : policy != null ? policy
-                : new ThresholdPolicy(thresholds, Math.min(options.hysteresis(), (thresholds.high() - thresholds.low()) / 2.5f),
+                : new ThresholdPolicy(thresholds, effectiveHysteresis(options.hysteresis(), thresholds),
                         options.minDuration(), options.catastrophicRun());
         this.pending = new float[options.deferredSteps()];
         this.gear = options.pinned() != null ? options.pinned() : initialGear;
+    }
+
+    /**
+     * The hysteresis actually used: the option, but at most 40% of the band (so both gears stay reachable inside it)
+     * and at most half the low threshold (a margin as wide as the low threshold would make LOW unreachable from MID:
+     * for a model whose thresholds are 0.1/0.5 bits, the default 0.1 becomes 0.05).
+     */
+    static float effectiveHysteresis(float option, Thresholds t) {
+        return Math.min(option, Math.min((t.high() - t.low()) / 2.5f, t.low() / 2));
     }
 
     /** Gear of the next step. */

@@ -29,6 +29,19 @@ class ThresholdsTest {
     }
 
     @Test
+    void lowStaysReachableFromMidWhenTheThresholdsAreSmall() {
+        Thresholds small = new Thresholds(0.1f, 0.5f);
+        assertEquals(0.05f, Router.effectiveHysteresis(0.1f, small), 1e-7f);
+        assertEquals(0.1f, Router.effectiveHysteresis(0.1f, new Thresholds(2.2f, 4.5f)), 1e-7f);
+        Router r = new Router(RoutingOptions.DEFAULT, 354, small, null, dev.gearbx.engine.gear.Gear.MID);
+        dev.gearbx.engine.gear.Gear g = r.gear();
+        for (int i = 0; i < 8; i++) {
+            g = r.afterStep(0.001f);
+        }
+        assertEquals(dev.gearbx.engine.gear.Gear.LOW, g);
+    }
+
+    @Test
     void badThresholdsInTheFileNameTheKey() {
         for (GgufValue bad : new GgufValue[] {GgufValue.ofFloats(0.5f), GgufValue.ofFloats(0.5f, 0.1f), GgufValue.ofString("0.1,0.5")}) {
             GgufMetadataException e = assertThrows(GgufMetadataException.class,
