@@ -61,6 +61,10 @@ final class EntropyBench implements Callable<Integer> {
             description = "Managed layers while routing: ATTENTION, MLP, ALL (default: ${DEFAULT-VALUE}).")
     ManagedScope scope = ManagedScope.ATTENTION;
 
+    @Option(names = "--stop-at-end", description = "Stop each generation at the end-of-sequence token instead of always "
+            + "generating --tokens (for chat-style models whose replies are shorter than --tokens, e.g. the demo model).")
+    boolean stopAtEnd;
+
     @Option(names = "--trace-prompt", description = "Prompt of the traced generation (default: the first hard prompt).")
     @Nullable String tracePrompt;
 
@@ -136,9 +140,9 @@ final class EntropyBench implements Callable<Integer> {
         return 0;
     }
 
-    /** Greedy routed generation of {@code n} tokens (past end-of-sequence); returns the thresholds used. */
-    private static @Nullable Thresholds generate(Generator g, String prompt, int n, List<GeneratedToken> into) {
-        GenerationRequest request = GenerationRequest.builder(prompt).maxTokens(n).stopAtEndOfGeneration(false)
+    /** Greedy routed generation of {@code n} tokens (past end-of-sequence unless --stop-at-end); returns the thresholds used. */
+    private @Nullable Thresholds generate(Generator g, String prompt, int n, List<GeneratedToken> into) {
+        GenerationRequest request = GenerationRequest.builder(prompt).maxTokens(n).stopAtEndOfGeneration(stopAtEnd)
                 .routing(RoutingOptions.DEFAULT).build();
         try (Generation gen = g.start(request)) {
             while (gen.hasNext()) {
