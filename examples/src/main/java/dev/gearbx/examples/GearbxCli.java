@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "gearbx 0.1.0-SNAPSHOT",
         description = "Local LLM inference for the JVM.",
-        subcommands = {GenerateCommand.class, ServeCommand.class, BenchCommand.class, ConvertCommand.class, DemoCommand.class,
+        subcommands = {GenerateCommand.class, ChatCommand.class, ServeCommand.class, InspectCommand.class, QuantizeCommand.class, BenchCommand.class, ConvertCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class GearbxCli implements Runnable {
 
