@@ -64,7 +64,10 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         long start = System.nanoTime();
         try (Terminal.Bar bar = Terminal.progress("Quantizing to " + type, -1)) {
-            ModelQuantizer.quantize(in, out, type);
+            ModelQuantizer.quantize(in, out, type, (done, total) -> {
+                bar.total(total);
+                bar.stepTo(done);
+            });
         }
         PrintWriter w = spec.commandLine().getOut();
         try (GgufFile before = GgufFile.open(in); GgufFile after = GgufFile.open(out)) {

@@ -63,6 +63,13 @@ final class Terminal {
             }
         }
 
+        /** Sets the total once it is known (an indefinite bar becomes a definite one). */
+        void total(long n) {
+            if (bar != null) {
+                bar.maxHint(n);
+            }
+        }
+
         void stepTo(long n) {
             if (bar != null) {
                 bar.stepTo(n);

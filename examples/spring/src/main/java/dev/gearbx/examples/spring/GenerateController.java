@@ -34,10 +34,10 @@ import reactor.core.publisher.Mono;
  * <pre>{@code
  * curl -N localhost:8080/generate -H 'Content-Type: application/json' -d '{"prompt":"Q: Say hi.\nA:","max_tokens":32}'
  * event:token
- * data:{"index":0,"text":" ","entropy":0.41,"smoothed_entropy":0.41,"gear":"mid","shifted":false}
+ * data:{"index":0,"text":" ","entropy":2.3989956E-5,"smoothed_entropy":2.3989956E-5,"gear":"low","shifted":false}
  * ...
  * event:summary
- * data:{"tokens":12,"stop_reason":"END_OF_GENERATION","gear_shares":{"low":0.75,"mid":0.25},"shifts":1,"tokens_per_second":310.2}
+ * data:{"tokens":28,"stop_reason":"END_OF_GENERATION","gear_shares":{"low":1.0},"shifts":0,"tokens_per_second":43.86}
  * }</pre>
  */
 @RestController
