@@ -69,7 +69,7 @@ class InspectQuantizeTest {
 
     @Test
     void helpShowsExamples() {
-        for (String cmd : new String[] {"chat", "inspect", "quantize"}) {
+        for (String cmd : new String[] {"chat", "inspect", "quantize", "serve"}) {
             Run h = run(cmd, "--help");
             assertEquals(0, h.code(), h.err());
             assertTrue(h.out().contains("Examples:") && h.out().contains("gearbx " + cmd), cmd + ": " + h.out());
