@@ -97,6 +97,9 @@ final class InspectCommand implements Callable<Integer> {
             for (Gear g : Gear.values()) {
                 out.printf("  %-28s %12s%n", "off-heap formats, " + g, bytes(r.offHeapByGear().getOrDefault(g, 0L)));
             }
+            if (config.format(Gear.LOW) == dev.gearbx.engine.gear.GearFormat.NESTED_LOW) {
+                out.println("  (nested formats: LOW reads half of the storage counted under MID)");
+            }
             out.println("  weight bytes read per token:");
             for (Gear g : Gear.values()) {
                 out.printf("    %-26s %12s%n", g, bytes(r.bytesReadPerToken().getOrDefault(g, 0L)));

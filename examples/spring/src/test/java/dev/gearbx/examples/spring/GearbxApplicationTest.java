@@ -17,8 +17,12 @@ import org.springframework.http.MediaType;
 import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
-/** The app on a random port with the real embedded demo model, driven over HTTP by WebTestClient. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+/**
+ * Issue 12: the app on a random port with the real embedded demo model (thresholds set by
+ * properties), driven over HTTP by WebTestClient.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"gearbx.thresholds.low=0.9", "gearbx.thresholds.high=2.6", "gearbx.max-tokens=64"})
 class GearbxApplicationTest {
     private static final Set<String> GEARS = Set.of("low", "mid", "high");
     private static final ParameterizedTypeReference<ServerSentEvent<String>> SSE = new ParameterizedTypeReference<>() {};
@@ -148,7 +152,7 @@ class GearbxApplicationTest {
     }
 
     @Test
-    void dashboardAndItsThresholdsAreServed() {
+    void dashboardAndTheConfiguredThresholdsAreServed() {
         client.get().uri("/dashboard").exchange()
                 .expectStatus().isOk()
                 .expectHeader().contentTypeCompatibleWith(MediaType.TEXT_HTML)
@@ -157,6 +161,7 @@ class GearbxApplicationTest {
                 .expectBody(String.class).value(js -> assertThat(js).contains("/v1/gearbx/telemetry"));
         JsonNode th = json(client.get().uri("/v1/gearbx/thresholds").exchange().expectStatus().isOk()
                 .expectBody(String.class).returnResult().getResponseBody());
-        assertThat(th.at("/gearbx-demo/high").asDouble()).isGreaterThan(th.at("/gearbx-demo/low").asDouble());
+        assertThat(th.at("/gearbx-demo/low").floatValue()).as("gearbx.thresholds.low").isEqualTo(0.9f);
+        assertThat(th.at("/gearbx-demo/high").floatValue()).as("gearbx.thresholds.high").isEqualTo(2.6f);
     }
 }
