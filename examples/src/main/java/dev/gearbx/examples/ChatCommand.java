@@ -3,6 +3,7 @@ package dev.gearbx.examples;
 import dev.gearbx.engine.sampling.SamplingParams;
 import dev.gearbx.reactive.Gearbx;
 import dev.gearbx.reactive.GearbxModel;
+import dev.gearbx.reactive.GenerationSummary;
 import dev.gearbx.reactive.StreamOptions;
 import dev.gearbx.reactive.chat.ChatMessage;
 import dev.gearbx.reactive.models.ModelNotFoundException;
@@ -62,6 +63,9 @@ final class ChatCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--color", negatable = true,
             description = "Colour each token by its gear (default: on a terminal unless NO_COLOR is set).")
     @Nullable Boolean color;
+
+    @Option(names = "--no-stats", description = "Do not show each answer's gear shares, shifts and tokens/s (on stderr).")
+    boolean noStats;
 
     @picocli.CommandLine.ArgGroup(exclusive = false, heading = "Gears and routing:%n")
     @Nullable GearOptions gears;
@@ -126,11 +130,15 @@ final class ChatCommand implements java.util.concurrent.Callable<Integer> {
         StringBuilder text = new StringBuilder();
         CountDownLatch done = new CountDownLatch(1);
         AtomicReference<@Nullable Throwable> error = new AtomicReference<>();
+        AtomicReference<@Nullable GenerationSummary> summary = new AtomicReference<>();
         stopped = false;
-        Disposable d = m.chat(List.copyOf(history), options)
+        Disposable d = m.chat(List.copyOf(history), options, summary::set)
                 .doFinally(s -> done.countDown())
                 .subscribe(c -> {
                     synchronized (out) {
+                        if (stopped) {
+                            return; // a token of the step that was running when Ctrl-C came
+                        }
                         text.append(c.text());
                         out.print(colored ? GearColors.paint(c.gear(), c.text()) : c.text());
                         out.flush();
@@ -149,7 +157,16 @@ final class ChatCommand implements java.util.concurrent.Callable<Integer> {
         } else if (stopped) {
             out.println(STOPPED);
         } else {
-            out.println();
+            if (!text.toString().endsWith("\n")) {
+                out.println();
+            }
+            GenerationSummary s = summary.get();
+            if (!noStats && s != null) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.printf("[%s; %d shift%s; %.1f tokens/s]%n", GearColors.shares(s.gearShares(), colored), s.shifts(),
+                        s.shifts() == 1 ? "" : "s", s.tokensPerSecond());
+                err.flush();
+            }
         }
         out.flush();
         return text.toString().strip();
