@@ -10,7 +10,15 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "gearbx 0.1.0-SNAPSHOT",
         description = "Local LLM inference for the JVM.",
-        subcommands = {GenerateCommand.class, ServeCommand.class, BenchCommand.class, ConvertCommand.class, DemoCommand.class,
+        footer = {"%nExamples:",
+                "  gearbx chat                                  # talk to the embedded demo model",
+                "  gearbx generate -p 'Once upon a time' -n 64",
+                "  gearbx serve --port 8080                     # OpenAI API; live dashboard at /dashboard",
+                "  gearbx inspect model.gguf",
+                "  gearbx quantize model-f16.gguf model-q8_0.gguf --type Q8_0",
+                "  gearbx bench decode",
+                "%nColours follow the gear (LOW green, MID yellow, HIGH red) on a terminal; NO_COLOR=1 turns them off."},
+        subcommands = {GenerateCommand.class, ChatCommand.class, ServeCommand.class, InspectCommand.class, QuantizeCommand.class, BenchCommand.class, ConvertCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class GearbxCli implements Runnable {
 

@@ -19,7 +19,11 @@ import picocli.CommandLine.Spec;
 /** Serves a model over OpenAI-compatible HTTP until interrupted. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve a GGUF model over OpenAI-compatible HTTP (/v1/models, /v1/completions, /v1/chat/completions,",
-                "/v1/gearbx/telemetry, /metrics) until interrupted (Ctrl-C)."})
+                "/v1/gearbx/telemetry, /metrics) and a live dashboard at /dashboard until interrupted (Ctrl-C)."},
+        footer = {"%nExamples:",
+                "  gearbx serve --port 8080                     # then open http://127.0.0.1:8080/dashboard",
+                "  gearbx serve -m model.gguf --id llama --thresholds 0.8,2.4",
+                "  gearbx serve --host 0.0.0.0 --port 8080      # listen beyond loopback"})
 final class ServeCommand implements Callable<Integer> {
 
     @Spec

@@ -3,7 +3,9 @@ package dev.gearbx.reactive;
 import dev.gearbx.engine.generate.GenerationRequest;
 import dev.gearbx.engine.generate.GenerationResult;
 import dev.gearbx.engine.routing.GearPolicy;
+import dev.gearbx.engine.routing.ModelFamily;
 import dev.gearbx.engine.routing.RoutingOptions;
+import dev.gearbx.engine.routing.Thresholds;
 import dev.gearbx.engine.sampling.Sampler;
 import dev.gearbx.engine.sampling.SamplingParams;
 import dev.gearbx.reactive.spi.LoadedModel;
@@ -247,6 +249,20 @@ public final class GearbxModel implements AutoCloseable {
         m.put(Stage.SAMPLE, config.sampler() != null ? "custom sampler"
                 : config.sampling().isGreedy() ? "greedy" : "chain sampler " + config.sampling());
         return m;
+    }
+
+    /**
+     * The entropy thresholds a stream with the model's defaults routes by: the configured ones, else
+     * the model family's preset scaled to the vocabulary (a stream that calibrates, or has its own
+     * routing, may use others). For display, e.g. the dashboard's entropy trace.
+     */
+    public Thresholds thresholds() {
+        Thresholds configured = config.routing().thresholds();
+        if (configured != null) {
+            return configured;
+        }
+        int vocab = loaded.vocabularySize();
+        return ModelFamily.fromGguf(loaded.metadata(), vocab).thresholdsFor(vocab);
     }
 
     /** Name of the backend the model runs on. */

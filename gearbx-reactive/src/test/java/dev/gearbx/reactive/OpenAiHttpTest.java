@@ -317,6 +317,22 @@ class OpenAiHttpTest {
     }
 
     @Test
+    void dashboardFilesAndThresholdsAreServed() {
+        Tuple2<Integer, String> page = http.get().uri("/dashboard").responseSingle((res, content) -> content.asString()
+                .map(x -> reactor.util.function.Tuples.of(res.status().code(), res.responseHeaders().get("content-type") + "\n" + x)))
+                .block(TIMEOUT);
+        assertEquals(200, page.getT1());
+        assertTrue(page.getT2().startsWith("text/html") && page.getT2().contains("/dashboard/dashboard.js"), page.getT2());
+        String js = http.get().uri("/dashboard/dashboard.js").responseContent().aggregate().asString().block(TIMEOUT);
+        assertTrue(js.contains("new EventSource(\"/v1/gearbx/telemetry\")"), js);
+        assertError(get("/dashboard/secret.txt"), 404, null);
+        Tuple2<Integer, JsonNode> th = get("/v1/gearbx/thresholds");
+        assertEquals(200, th.getT1());
+        assertEquals(local.thresholds().low(), th.getT2().at("/" + ID + "/low").floatValue());
+        assertEquals(local.thresholds().high(), th.getT2().at("/" + ID + "/high").floatValue());
+    }
+
+    @Test
     void clientErrorsAreTyped() {
         // a non-2xx reply: the status and the server's error body
         GearbxModel wrongModel = Gearbx.builder().remote(OpenAiBackend.builder(server.baseUrl()).model("nope").build()).build();

@@ -34,7 +34,28 @@ public final class ModelQuantizer {
      * @throws IllegalArgumentException if floats cannot be encoded as {@code type}
      */
     public static void quantize(Path source, Path target, GgmlType type) {
+        quantize(source, target, type, (done, total) -> {});
+    }
+
+    /** Told after each re-encoded tensor is written (on the writing thread). */
+    @FunctionalInterface
+    public interface Progress {
+        /**
+         * @param done tensors re-encoded so far
+         * @param total tensors that will be re-encoded
+         */
+        void tensorDone(int done, int total);
+    }
+
+    /**
+     * {@link #quantize(Path, Path, GgmlType)}, telling {@code progress} after each re-encoded tensor
+     * (e.g. for a progress bar).
+     *
+     * @throws IllegalArgumentException if floats cannot be encoded as {@code type}
+     */
+    public static void quantize(Path source, Path target, GgmlType type, Progress progress) {
         Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(progress, "progress");
         if (!Quantization.canQuantize(type)) {
             throw new IllegalArgumentException("cannot quantize a model to " + type);
         }
@@ -48,13 +69,18 @@ public final class ModelQuantizer {
                             : GgufValue.ofInt32(ftype));
                 }
             });
+            int total = (int) in.tensors().stream().filter(t -> reencodes(t, type)).count();
+            int[] done = {0};
             for (GgufTensorInfo t : in.tensors()) {
                 MemorySegment data = in.tensorData(t);
                 if (reencodes(t, type)) {
                     int cols = (int) t.dim(0);
                     int rows = (int) t.dim(1);
                     WeightMatrix src = WeightMatrix.of(t.type(), data, rows, cols);
-                    w.tensor(t.name(), type, t.shape(), out -> reencode(src, type, out));
+                    w.tensor(t.name(), type, t.shape(), out -> {
+                        reencode(src, type, out);
+                        progress.tensorDone(++done[0], total);
+                    });
                 } else {
                     w.tensor(t.name(), t.type(), t.shape(), data);
                 }

@@ -81,6 +81,22 @@ class QuantizedModelTest {
     }
 
     @Test
+    void quantizerTellsItsProgressOncePerReencodedTensor() {
+        java.util.List<int[]> calls = new java.util.ArrayList<>();
+        ModelQuantizer.quantize(TestModels.stories260K(), dir.resolve("s-q8-progress.gguf"), GgmlType.Q8_0,
+                (done, total) -> calls.add(new int[] {done, total}));
+        try (GgufFile src = GgufFile.open(TestModels.stories260K())) {
+            long reencoded = src.tensors().stream().filter(t -> ModelQuantizer.reencodes(t, GgmlType.Q8_0)).count();
+            assertTrue(reencoded > 0);
+            assertEquals(reencoded, calls.size());
+            for (int i = 0; i < calls.size(); i++) {
+                assertEquals(i + 1, calls.get(i)[0]);
+                assertEquals(reencoded, calls.get(i)[1]);
+            }
+        }
+    }
+
+    @Test
     void quantizerReencodesOnlyMatricesAndUpdatesFileType() {
         Path q = dir.resolve("s-q8.gguf");
         ModelQuantizer.quantize(TestModels.stories260K(), q, GgmlType.Q8_0);

@@ -3,6 +3,7 @@ package dev.gearbx.reactive.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.gearbx.engine.GearbxException;
 import dev.gearbx.engine.model.ContextOverflowException;
+import dev.gearbx.engine.routing.Thresholds;
 import dev.gearbx.reactive.GearbxModel;
 import dev.gearbx.reactive.metrics.GearbxMetrics;
 import dev.gearbx.reactive.openai.OpenAiJson;
@@ -60,6 +61,8 @@ import reactor.netty.http.server.HttpServerResponse;
  *       sampling field the model's own defaults apply.
  *   <li>{@code GET /v1/gearbx/telemetry}: server-sent events of every active stream's tokens
  *       (entropy, gear) and ends, for a dashboard ({@link Responses.TelemetryEvent}).
+ *   <li>{@code GET /v1/gearbx/thresholds}: each model's entropy thresholds ({@code {"id": {"low", "high"}}}).
+ *   <li>{@code GET /dashboard}: a live page of the telemetry ({@link Dashboard}).
  *   <li>{@code GET /metrics}: Prometheus text of the Micrometer meters
  *       ({@link dev.gearbx.reactive.metrics.GearbxMeters}; with several models they add up).
  * </ul>
@@ -99,6 +102,9 @@ public final class GearbxServer implements AutoCloseable {
                         .post("/v1/chat/completions", (req, res) -> complete(req, res, true))
                         .post("/v1/completions", (req, res) -> complete(req, res, false))
                         .get("/v1/gearbx/telemetry", (req, res) -> telemetry(res))
+                        .get("/v1/gearbx/thresholds", (req, res) -> json(res, HttpResponseStatus.OK, thresholds()))
+                        .get("/dashboard", (req, res) -> dashboard(res, "index.html"))
+                        .get("/dashboard/{file}", (req, res) -> dashboard(res, String.valueOf(req.param("file"))))
                         .get("/metrics", (req, res) -> res
                                 .header(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
                                 .sendString(Mono.fromSupplier(registry::scrape)))
@@ -232,6 +238,25 @@ public final class GearbxServer implements AutoCloseable {
 
     private Publisher<Void> telemetry(HttpServerResponse res) {
         return res.sse().send(telemetry.events().map(e -> event(toJson(e))), b -> true);
+    }
+
+    /** Each model's thresholds by id, for the dashboard's entropy trace. */
+    private Map<String, Thresholds> thresholds() {
+        Map<String, Thresholds> out = new LinkedHashMap<>();
+        models.forEach((id, m) -> out.put(id, m.thresholds()));
+        return out;
+    }
+
+    /** A file of the dashboard (HTML, JS, CSS from the class path; no CDN), or 404. */
+    private static Publisher<Void> dashboard(HttpServerResponse res, String file) {
+        Dashboard.Asset asset = Dashboard.asset(file);
+        if (asset == null) {
+            return error(res, new ApiError(HttpResponseStatus.NOT_FOUND, "invalid_request_error",
+                    "no such dashboard file: " + file, null, "unknown_url"));
+        }
+        return res.header(HttpHeaderNames.CONTENT_TYPE, asset.contentType())
+                .header(HttpHeaderNames.CACHE_CONTROL, "no-cache")
+                .sendByteArray(Mono.just(asset.bytes()));
     }
 
     private static NettyOutbound json(HttpServerResponse res, HttpResponseStatus status, Object body) {
