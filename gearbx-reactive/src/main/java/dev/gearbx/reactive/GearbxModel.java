@@ -3,7 +3,6 @@ package dev.gearbx.reactive;
 import dev.gearbx.engine.generate.GenerationRequest;
 import dev.gearbx.engine.generate.GenerationResult;
 import dev.gearbx.engine.routing.GearPolicy;
-import dev.gearbx.engine.routing.ModelFamily;
 import dev.gearbx.engine.routing.RoutingOptions;
 import dev.gearbx.engine.routing.Thresholds;
 import dev.gearbx.engine.sampling.Sampler;
@@ -253,7 +252,7 @@ public final class GearbxModel implements AutoCloseable {
 
     /**
      * The entropy thresholds a stream with the model's defaults routes by: the configured ones, else
-     * the model family's preset scaled to the vocabulary (a stream that calibrates, or has its own
+     * the model's own (gearbx.routing.thresholds in its file) or its family's preset scaled to the vocabulary (a stream that calibrates, or has its own
      * routing, may use others). For display, e.g. the dashboard's entropy trace.
      */
     public Thresholds thresholds() {
@@ -262,7 +261,7 @@ public final class GearbxModel implements AutoCloseable {
             return configured;
         }
         int vocab = loaded.vocabularySize();
-        return ModelFamily.fromGguf(loaded.metadata(), vocab).thresholdsFor(vocab);
+        return Thresholds.forModel(loaded.metadata(), vocab);
     }
 
     /** Name of the backend the model runs on. */
