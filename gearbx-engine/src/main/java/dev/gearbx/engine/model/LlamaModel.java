@@ -203,11 +203,6 @@ public final class LlamaModel implements CausalModel, AutoCloseable {
         };
     }
 
-    /** RoPE frequency of each rotated pair in radians per position, scaling applied (rotaryDim / 2). */
-    public float[] ropeFrequencies() {
-        return ropeFrequencies.clone();
-    }
-
     /** Runs one token through the model at the state's position and returns the logits (vocab). */
     public float[] forward(LlamaState s, int token) {
         step(s, token, true);
