@@ -39,7 +39,10 @@ public final class CudaBackendProvider implements BackendProvider {
     public static final String PERMUTE = "gearbx.cuda.permute";
     /** System property: rows one GEMV warp computes together (1, 2, 4; 0 chooses per matrix). */
     public static final String ROWS_PER_WARP = "gearbx.cuda.rowsPerWarp";
-    /** System property: LOW GEMVs decode 4-bit codes as 1.5 + v / 16 and correct with the block's x sum ({@code true}/{@code false}). */
+    /**
+     * System property: LOW GEMVs decode 4-bit codes as 1.5 + v / 16 and correct with the block's x sum
+     * ({@code true}/{@code false}).
+     */
     public static final String AFFINE_LOW = "gearbx.cuda.affineLow";
 
     private static volatile @Nullable Availability probed;
