@@ -202,6 +202,47 @@ __device__ __forceinline__ float block_low(uint4 u, const float4 (&xa)[8]) {
     return acc;
 }
 
+// sum of the 32 x values of a block (shared by the rows of a warp)
+__device__ __forceinline__ float block_xsum(const float4 (&xa)[8]) {
+    float s[4];
+#pragma unroll
+    for (int q = 0; q < 4; q++) s[q] = (xa[q].x + xa[q].y) + (xa[q].z + xa[q].w) + ((xa[4 + q].x + xa[4 + q].y)
+                                                                                 + (xa[4 + q].z + xa[4 + q].w));
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+// byte k of p (0x80 | u << 3, u an offset-binary nibble) as the float 1 + u / 16: exact, one PRMT (0x3F from the
+// second operand's byte 4, zeros from its byte 5)
+__device__ __forceinline__ float unit_nibble(uint32_t p, int k) {
+    return __int_as_float(__byte_perm(p, 0x3Fu, 0x4055 | (k << 8)));
+}
+
+// one 32-weight block of the high plane (LOW): sum of code * x, codes v in [-8, 7], xa[q] = x of weights 4q .. 4q+3,
+// sx the sum of the block's x. Each weight becomes f = 1 + (v + 8) / 16 = 1.5 + v / 16 (one PRMT, exact), so
+// sum v x = 16 (sum f x) - 24 sx: one PRMT and one FFMA per weight. Four partial sums shorten the FFMA chains.
+__device__ __forceinline__ float block_low_affine(uint4 u, const float4 (&xa)[8], float sx) {
+    uint32_t words[4] = {u.x, u.y, u.z, u.w};
+    float part[4];
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        uint32_t t = words[k] ^ 0x88888888u;                      // nibbles to offset binary (v + 8)
+        uint32_t lo = ((t << 3) & 0x78787878u) | 0x80808080u;     // weights 4k .. 4k+3
+        uint32_t hi = ((t >> 1) & 0x78787878u) | 0x80808080u;     // weights 16+4k ..
+        float4 a = xa[k];
+        float4 b = xa[4 + k];
+        float acc = unit_nibble(lo, 0) * a.x;
+        acc = fmaf(unit_nibble(lo, 1), a.y, acc);
+        acc = fmaf(unit_nibble(lo, 2), a.z, acc);
+        acc = fmaf(unit_nibble(lo, 3), a.w, acc);
+        acc = fmaf(unit_nibble(hi, 0), b.x, acc);
+        acc = fmaf(unit_nibble(hi, 1), b.y, acc);
+        acc = fmaf(unit_nibble(hi, 2), b.z, acc);
+        acc = fmaf(unit_nibble(hi, 3), b.w, acc);
+        part[k] = acc;
+    }
+    return fmaf(16.f, (part[0] + part[1]) + (part[2] + part[3]), -24.f * sx);
+}
+
 // one 32-weight block of both planes (MID): sum of (16 high + residual) * x
 __device__ __forceinline__ float block_mid(uint4 h, uint4 r, const float4 (&xa)[8]) {
     uint32_t hw[4] = {h.x, h.y, h.z, h.w};
@@ -230,7 +271,7 @@ __device__ __forceinline__ float scale_at(const unsigned short* __restrict__ sca
     return __half2float(__ushort_as_half(__ldg(scales + i)));
 }
 
-template <bool mid, int R>
+template <bool mid, bool affine, int R>
 __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict__ base, long long highOff,
                                                  long long resOff, const float* __restrict__ x, float* out, int rows,
                                                  int cols, int groupSize, int mode, int xperm, int outChunk) {
@@ -262,8 +303,17 @@ __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict
         float4 xa[8];
 #pragma unroll
         for (int q = 0; q < 8; q++) xa[q] = x4[xm * b + q * xs];
+        if (mid) {
 #pragma unroll
-        for (int k = 0; k < R; k++) acc[k] += sc[k] * (mid ? block_mid(h[k], r[k], xa) : block_low(h[k], xa));
+            for (int k = 0; k < R; k++) acc[k] += sc[k] * block_mid(h[k], r[k], xa);
+        } else if (affine) {
+            float sx = block_xsum(xa);
+#pragma unroll
+            for (int k = 0; k < R; k++) acc[k] += sc[k] * block_low_affine(h[k], xa, sx);
+        } else {
+#pragma unroll
+            for (int k = 0; k < R; k++) acc[k] += sc[k] * block_low(h[k], xa);
+        }
     }
     if (!mid) {
 #pragma unroll
@@ -277,11 +327,11 @@ __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict
                                     int cols, int mode, int xperm, int outChunk) {                                  \
         body;                                                                                                        \
     }
-#define GEMV_NESTED(name, MID, R)                                                                                    \
+#define GEMV_NESTED(name, MID, AFFINE, R)                                                                            \
     extern "C" __global__ void name(const unsigned char* __restrict__ base, long long highOff, long long resOff,     \
                                     const float* __restrict__ x, float* out, int rows, int cols, int groupSize,     \
                                     int mode, int xperm, int outChunk) {                                            \
-        gemv_nested_impl<MID, R>(base, highOff, resOff, x, out, rows, cols, groupSize, mode, xperm, outChunk);      \
+        gemv_nested_impl<MID, AFFINE, R>(base, highOff, resOff, x, out, rows, cols, groupSize, mode, xperm, outChunk); \
     }
 
 GEMV_DENSE(gemv_f32_r1, 1, gemv_f32_impl<1>((const float*) W, x, out, rows, cols, mode, outChunk))
@@ -293,12 +343,15 @@ GEMV_DENSE(gemv_f16_r4, 4, (gemv_h_impl<false, 4>((const unsigned short*) W, x, 
 GEMV_DENSE(gemv_bf16_r1, 1, (gemv_h_impl<true, 1>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
 GEMV_DENSE(gemv_bf16_r2, 2, (gemv_h_impl<true, 2>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
 GEMV_DENSE(gemv_bf16_r4, 4, (gemv_h_impl<true, 4>((const unsigned short*) W, x, out, rows, cols, mode, xperm, outChunk)))
-GEMV_NESTED(gemv_low_r1, false, 1)
-GEMV_NESTED(gemv_low_r2, false, 2)
-GEMV_NESTED(gemv_low_r4, false, 4)
-GEMV_NESTED(gemv_mid_r1, true, 1)
-GEMV_NESTED(gemv_mid_r2, true, 2)
-GEMV_NESTED(gemv_mid_r4, true, 4)
+GEMV_NESTED(gemv_low_r1, false, true, 1)
+GEMV_NESTED(gemv_low_r2, false, true, 2)
+GEMV_NESTED(gemv_low_r4, false, true, 4)
+GEMV_NESTED(gemv_lowx_r1, false, false, 1)
+GEMV_NESTED(gemv_lowx_r2, false, false, 2)
+GEMV_NESTED(gemv_lowx_r4, false, false, 4)
+GEMV_NESTED(gemv_mid_r1, true, false, 1)
+GEMV_NESTED(gemv_mid_r2, true, false, 2)
+GEMV_NESTED(gemv_mid_r4, true, false, 4)
 
 // ---------------------------------------------------------------------------------------------------- the rest
 
@@ -349,38 +402,20 @@ extern "C" __global__ void rmsnorm(const float* __restrict__ x, const float* __r
     for (int i = threadIdx.x; i < n; i += blockDim.x) out[xperm_index(i, outChunk, n)] = x[i] * scale * w[i];
 }
 
-// RoPE on the q and k parts of qkv = [q (heads * headDim) | k (kvDim) | v (kvDim)]; k and v go to the caches at pos
-extern "C" __global__ void rope_store(float* qkv, float* kc, float* vc, const int* __restrict__ ctrl,
-                                      const float* __restrict__ freqs, int heads, int kvHeads, int headDim,
-                                      int rotaryDim, int neox) {
-    int pos = ctrl[0];
-    int qDim = heads * headDim, kvDim = kvHeads * headDim;
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= qDim + 2 * kvDim) return;
-    if (i >= qDim + kvDim) {
-        int j = i - qDim - kvDim;
-        vc[(size_t) pos * kvDim + j] = qkv[i];
-        return;
-    }
-    bool isK = i >= qDim;
-    int j = isK ? i - qDim : i;
-    int d = j % headDim;
+// element j (< headDim) of the head vector v rotated for position pos (RoPE; the CPU engine's arithmetic: angle in
+// double, products rounded one by one)
+__device__ __forceinline__ float rope_at(const float* v, int j, int pos, const float* __restrict__ freqs,
+                                         int rotaryDim, int neox) {
+    if (j >= rotaryDim) return v[j];
     int half = rotaryDim / 2;
-    float* dst = isK ? kc + (size_t) pos * kvDim : qkv;
-    if (d >= rotaryDim) {
-        if (isK) dst[j] = qkv[i];
-        return;
-    }
-    bool first = neox ? d < half : (d & 1) == 0;
-    if (!first) return;  // the pair's first element rotates both
-    int fi = neox ? d : d / 2;
-    int partner = neox ? j + half : j + 1;
+    bool first = neox ? j < half : (j & 1) == 0;
+    int j0 = first ? j : (neox ? j - half : j - 1);
+    int fi = neox ? j0 : j0 / 2;
+    int partner = neox ? j0 + half : j0 + 1;
     double angle = (double) pos * (double) freqs[fi];
     float c = (float) cos(angle), s = (float) sin(angle);
-    int base = isK ? qDim : 0;
-    float x0 = qkv[base + j], x1 = qkv[base + partner];
-    dst[j] = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
-    dst[partner] = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
+    float x0 = v[j0], x1 = v[partner];
+    return first ? __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s)) : __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
 }
 
 __device__ float block_max_f(float v, float* shared) {
@@ -402,27 +437,44 @@ __device__ float block_max_f(float v, float* shared) {
     return r;
 }
 
-// one block per query head: softmax(q . k_t / sqrt(headDim)) over t <= pos, then the weighted sum of v_t.
+// one block per query head, RoPE included: the head's q and its KV group's new k are rotated into shared memory
+// (the first head of each group also stores k and v at pos in the caches; the others read position pos from shared
+// memory and qkv, positions before it from the caches); then softmax(q . k_t / sqrt(headDim)) over t <= pos and the
+// weighted sum of v_t. qkv = [q (heads * headDim) | k (kvDim) | v (kvDim)], unrotated.
 // Scores: one thread per position, its key read as independent float4 loads (headDim % 4 == 0) or scalars;
 // output: blockDim / headDim groups of positions per dimension, summed through shared memory. headDim <= 256.
-extern "C" __global__ void attention(const float* __restrict__ qkv, const float* __restrict__ kc,
-                                     const float* __restrict__ vc, float* att, float* scores,
-                                     const int* __restrict__ ctrl, int heads, int kvHeads, int headDim, int capacity,
-                                     float scale, int outChunk) {
+extern "C" __global__ void attention(const float* __restrict__ qkv, float* kc, float* vc, float* att, float* scores,
+                                     const int* __restrict__ ctrl, const float* __restrict__ freqs, int heads,
+                                     int kvHeads, int headDim, int rotaryDim, int neox, int capacity, float scale,
+                                     int outChunk) {
     __shared__ float fshared[32];
     __shared__ double dshared[32];
-    __shared__ float qs[256];
+    __shared__ __align__(16) float qs[256];
+    __shared__ __align__(16) float ks[256];
     __shared__ float part[1024];
     int h = blockIdx.x;
-    int n = ctrl[0] + 1;
-    int kvDim = kvHeads * headDim;
-    int kvOff = (h / (heads / kvHeads)) * headDim;
-    for (int i = threadIdx.x; i < headDim; i += blockDim.x) qs[i] = qkv[h * headDim + i];
+    int pos = ctrl[0];
+    int n = pos + 1;
+    int qDim = heads * headDim, kvDim = kvHeads * headDim;
+    int perGroup = heads / kvHeads;
+    int kvOff = (h / perGroup) * headDim;
+    const float* kNew = qkv + qDim + kvOff;
+    const float* vNew = qkv + qDim + kvDim + kvOff;
+    bool writer = h % perGroup == 0;
+    for (int i = threadIdx.x; i < headDim; i += blockDim.x) {
+        qs[i] = rope_at(qkv + (size_t) h * headDim, i, pos, freqs, rotaryDim, neox);
+        float k = rope_at(kNew, i, pos, freqs, rotaryDim, neox);
+        ks[i] = k;
+        if (writer) {
+            kc[(size_t) pos * kvDim + kvOff + i] = k;
+            vc[(size_t) pos * kvDim + kvOff + i] = vNew[i];
+        }
+    }
     __syncthreads();
     float* sc = scores + (size_t) h * capacity;
     float lmax = -INFINITY;
     for (int t = threadIdx.x; t < n; t += blockDim.x) {
-        const float* k = kc + (size_t) t * kvDim + kvOff;
+        const float* k = t == pos ? ks : kc + (size_t) t * kvDim + kvOff;
         float d;
         if ((headDim & 3) == 0) {
             const float4* k4 = reinterpret_cast<const float4*>(k);
@@ -457,14 +509,15 @@ extern "C" __global__ void attention(const float* __restrict__ qkv, const float*
     int g = threadIdx.x / headDim, d = threadIdx.x - g * headDim;
     if (g < groups) {
         const float* v = vc + kvOff + d;
+        float vLast = vNew[d];
         float a0 = 0.f, a1 = 0.f;
         int t = g;
 #pragma unroll 4
         for (; t + groups < n; t += 2 * groups) {
-            a0 += sc[t] * v[(size_t) t * kvDim];
-            a1 += sc[t + groups] * v[(size_t) (t + groups) * kvDim];
+            a0 += sc[t] * (t == pos ? vLast : v[(size_t) t * kvDim]);
+            a1 += sc[t + groups] * (t + groups == pos ? vLast : v[(size_t) (t + groups) * kvDim]);
         }
-        if (t < n) a0 += sc[t] * v[(size_t) t * kvDim];
+        if (t < n) a0 += sc[t] * (t == pos ? vLast : v[(size_t) t * kvDim]);
         part[g * headDim + d] = a0 + a1;
     }
     __syncthreads();
@@ -475,25 +528,9 @@ extern "C" __global__ void attention(const float* __restrict__ qkv, const float*
     }
 }
 
-// greedy sampling and entropy of the logits, one block: writes token, entropy (bits) and log p of the token at
-// index pos of the result rings, the token into ctrl[1] and pos + 1 into ctrl[0]
-extern "C" __global__ void sample_greedy(const float* __restrict__ logits, int n, int* ctrl, int* tokens,
-                                         float* entropies, float* logprobs) {
-    __shared__ float sv[32];
-    __shared__ int si[32];
-    __shared__ double dshared[32];
+// the (value, index) maximum of a block, the first index on ties (all threads get it)
+__device__ void block_argmax(float& best, int& bi, float* sv, int* si) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    float best = -INFINITY;
-    int bi = 0x7fffffff;
-    bool nan = false;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        float z = logits[i];
-        nan |= !isfinite(z);
-        if (z > best) {
-            best = z;
-            bi = i;
-        }
-    }
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) {
         float ov = __shfl_xor_sync(0xffffffffu, best, o);
@@ -527,27 +564,86 @@ extern "C" __global__ void sample_greedy(const float* __restrict__ logits, int n
         }
     }
     __syncthreads();
-    float m = sv[0];
-    int arg = si[0];
+    best = sv[0];
+    bi = si[0];
     __syncthreads();
+}
+
+// greedy sampling and entropy of the logits over many blocks (gridDim.x <= blockDim.x): block b reduces its slice
+// to its max m_b (first index on ties), s_b = sum e^(z - m_b) and t_b = sum e^(z - m_b) (z - m_b) (float
+// exponentials, double sums) in partial[4 b ..]; the last block to finish (counter) combines them, one thread per
+// block, with M = max m_b: s = sum s_b e^(m_b - M), t = sum e^(m_b - M) (t_b + (m_b - M) s_b). It writes token,
+// entropy (bits) and log p of the token at index pos of the result rings, the token into ctrl[1] and pos + 1 into
+// ctrl[0], and resets the counter.
+extern "C" __global__ void sample_greedy(const float* __restrict__ logits, int n, int* ctrl, int* tokens,
+                                         float* entropies, float* logprobs, double* partial, int* counter) {
+    __shared__ float sv[32];
+    __shared__ int si[32];
+    __shared__ double dshared[32];
+    __shared__ int last;
+    int per = (n + gridDim.x - 1) / gridDim.x;
+    int from = blockIdx.x * per, to = min(n, from + per);
+    float m = -INFINITY;
+    int arg = 0x7fffffff;
+    bool nan = false;
+    for (int i = from + threadIdx.x; i < to; i += blockDim.x) {
+        float z = logits[i];
+        nan |= !isfinite(z);
+        if (z > m) {
+            m = z;
+            arg = i;
+        }
+    }
+    block_argmax(m, arg, sv, si);
     double s = 0, t = 0;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        float d = logits[i] - m;
-        float e = expf(d);
-        s += e;
-        t += (double) e * d;
+    if (m > -INFINITY) {
+        for (int i = from + threadIdx.x; i < to; i += blockDim.x) {
+            float d = logits[i] - m;
+            float e = expf(d);
+            s += e;
+            t += (double) e * d;
+        }
     }
     s = block_sum_d(s, dshared);
     t = block_sum_d(t, dshared);
     int anyNan = __syncthreads_or(nan);
     if (threadIdx.x == 0) {
+        double* p = partial + 4 * (size_t) blockIdx.x;
+        p[0] = m;
+        p[1] = s;
+        p[2] = t;
+        p[3] = (double) arg;  // exact
+        reinterpret_cast<int*>(partial + 4 * (size_t) gridDim.x)[blockIdx.x] = anyNan;
+        __threadfence();
+        last = atomicAdd(counter, 1) == (int) gridDim.x - 1;
+    }
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    bool mine = threadIdx.x < gridDim.x;
+    const double* p = partial + 4 * (size_t) threadIdx.x;
+    double mb = mine ? __ldcg(p) : -INFINITY;
+    double sb = mine ? __ldcg(p + 1) : 0.0;
+    double tb = mine ? __ldcg(p + 2) : 0.0;
+    int ab = mine ? (int) __ldcg(p + 3) : 0x7fffffff;
+    bool nb = mine && __ldcg(reinterpret_cast<const int*>(partial + 4 * (size_t) gridDim.x) + threadIdx.x) != 0;
+    float M = (float) mb;
+    int A = mb > -INFINITY ? ab : 0x7fffffff;
+    block_argmax(M, A, sv, si);
+    double f = mb > -INFINITY && sb != 0.0 ? exp(mb - (double) M) : 0.0;
+    double S = block_sum_d(f == 0.0 ? 0.0 : sb * f, dshared);
+    double T = block_sum_d(f == 0.0 ? 0.0 : f * (tb + (mb - (double) M) * sb), dshared);
+    int N = __syncthreads_or(nb);
+    if (threadIdx.x == 0) {
         int pos = ctrl[0];
-        double ls = log(s);
-        tokens[pos] = arg == 0x7fffffff ? 0 : arg;
-        entropies[pos] = anyNan ? __int_as_float(0x7fc00000) : (float) ((ls - t / s) / 0.6931471805599453);
+        double ls = log(S);
+        int token = A == 0x7fffffff ? 0 : A;
+        tokens[pos] = token;
+        entropies[pos] = N ? __int_as_float(0x7fc00000) : (float) ((ls - T / S) / 0.6931471805599453);
         logprobs[pos] = (float) -ls;
-        ctrl[1] = arg == 0x7fffffff ? 0 : arg;
+        ctrl[1] = token;
         ctrl[0] = pos + 1;
+        *counter = 0;
     }
 }
 

@@ -28,7 +28,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>System properties {@value #GRAPHS} and {@value #PERMUTE} ({@code true} by default) choose whether each gear's
  * step is replayed as a captured CUDA graph and whether GEMV inputs are stored in their coalescing order;
- * {@value #ROWS_PER_WARP} (default 0: per matrix) how many rows a GEMV warp computes together.
+ * {@value #ROWS_PER_WARP} (default 0: per matrix) how many rows a GEMV warp computes together; {@value #AFFINE_LOW}
+ * ({@code true} by default) whether LOW GEMVs decode codes affinely (see the kernels).
  */
 public final class CudaBackendProvider implements BackendProvider {
     public static final String NAME = "cuda";
@@ -38,6 +39,11 @@ public final class CudaBackendProvider implements BackendProvider {
     public static final String PERMUTE = "gearbx.cuda.permute";
     /** System property: rows one GEMV warp computes together (1, 2, 4; 0 chooses per matrix). */
     public static final String ROWS_PER_WARP = "gearbx.cuda.rowsPerWarp";
+    /**
+     * System property: LOW GEMVs decode 4-bit codes as 1.5 + v / 16 and correct with the block's x sum
+     * ({@code true}/{@code false}).
+     */
+    public static final String AFFINE_LOW = "gearbx.cuda.affineLow";
 
     private static volatile @Nullable Availability probed;
 

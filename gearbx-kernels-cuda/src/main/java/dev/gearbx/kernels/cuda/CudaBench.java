@@ -89,7 +89,8 @@ public final class CudaBench {
                     w.residentBytes(Gear.MID) >> 20, w.residentBytes(Gear.HIGH) >> 20);
             Map<Gear, Double> best = new EnumMap<>(Gear.class);
             System.out.println("gear  options                                launches  MB/token  tok/s median [min..max]  ms/token  GB/s eff.  % of copy");
-            for (StepOptions o : new StepOptions[] {StepOptions.DEFAULT, new StepOptions(true, false, 1)}) {
+            for (StepOptions o : new StepOptions[] {StepOptions.DEFAULT, new StepOptions(true, true, 0, false),
+                    new StepOptions(true, false, 1)}) {
                 try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, o)) {
                     for (Gear gear : new Gear[] {Gear.LOW, Gear.MID, Gear.HIGH}) {
                         double[] tps = new double[runs];
@@ -125,8 +126,9 @@ public final class CudaBench {
     }
 
     /**
-     * Time per token of the step's GEMVs alone and of its other kernels alone (each part captured as one graph and
-     * replayed {@code tokens} times; the parts' inputs are whatever the buffers hold), default options.
+     * Time per token of the step's GEMVs alone, of its other kernels alone and of each of those kernels by name (each
+     * part captured as one graph and replayed {@code tokens} times; the parts' inputs are whatever the buffers hold),
+     * default options.
      */
     static void parts(CudaDevice device, DeviceWeights w, int tokens) {
         try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, StepOptions.DEFAULT)) {
@@ -135,7 +137,13 @@ public final class CudaBench {
                 List<Launch> gemv = all.stream().filter(l -> l.kernel().startsWith("gemv")).toList();
                 List<Launch> rest = all.stream().filter(l -> !l.kernel().startsWith("gemv")).toList();
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "parts of a %s step (graph replays):", gear));
-                for (List<Launch> part : List.of(gemv, rest)) {
+                List<List<Launch>> parts = new ArrayList<>(List.of(gemv, rest));
+                Map<String, List<Launch>> byKernel = new java.util.TreeMap<>();
+                for (Launch l : rest) {
+                    byKernel.computeIfAbsent(l.kernel(), k -> new ArrayList<>()).add(l);
+                }
+                parts.addAll(byKernel.values());
+                for (List<Launch> part : parts) {
                     d.setPosition(0);
                     jcuda.driver.CUgraphExec g = device.capture(() -> part.forEach(device::launch));
                     try {
@@ -149,7 +157,8 @@ public final class CudaBench {
                         });
                         long bytes = w.bytesReadPerToken(gear);
                         line.append(String.format(Locale.ROOT, " %s %d kernels %.3f ms/token%s;",
-                                part == gemv ? "GEMVs" : "others", part.size(), ms / tokens, part == gemv
+                                part == gemv ? "GEMVs" : part == rest ? "others" : part.get(0).kernel(), part.size(),
+                                ms / tokens, part == gemv
                                         ? String.format(Locale.ROOT, " (%.0f GB/s)", bytes / (ms / tokens / 1e3) / 1e9) : ""));
                     } finally {
                         device.destroy(g);

@@ -30,6 +30,8 @@ final class DeviceDecoder implements AutoCloseable {
     private final DeviceBuffer logits;
     private final DeviceBuffer scores;
     private final DeviceBuffer ctrl;
+    private final DeviceBuffer samplePartials;
+    private final DeviceBuffer sampleCounter;
     private final DeviceBuffer tokens;
     private final DeviceBuffer entropies;
     private final DeviceBuffer logProbabilities;
@@ -66,6 +68,8 @@ final class DeviceDecoder implements AutoCloseable {
             logits = buffer(4L * s.vocabularySize(), "logits");
             scores = buffer(4L * s.heads() * capacity, "attention scores");
             ctrl = buffer(16, "ctrl");
+            samplePartials = buffer(36L * sampleBlocks(), "sampling partials");
+            sampleCounter = buffer(16, "sampling counter");
             tokens = buffer(4L * capacity, "token ring");
             entropies = buffer(4L * capacity, "entropy ring");
             logProbabilities = buffer(4L * capacity, "log-probability ring");
@@ -114,7 +118,6 @@ final class DeviceDecoder implements AutoCloseable {
         List<Launch> p = new ArrayList<>();
         GearMatrix e = weights.embedding();
         p.add(Launch.of(device, "embed", (s.dim() + 255) / 256, 256, e.buffer(), e.view().denseType(), ctrl, x, s.dim()));
-        int qkvRows = s.qDim() + 2 * s.kvDim();
         float attScale = (float) (1.0 / Math.sqrt(s.headDim()));
         boolean pm = options.permute();
         StepOptions o = options;
@@ -126,10 +129,10 @@ final class DeviceDecoder implements AutoCloseable {
             GearMatrix down = w.down().get(gear);
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, w.attnNorm(), xb, s.dim(), s.rmsEps(), qkvW.xChunk(pm)));
             p.add(qkvW.gemv(device, xb, qkv, 0, 4, o));
-            p.add(Launch.of(device, "rope_store", (qkvRows + 255) / 256, 256, qkv, keyCache[l], valueCache[l], ctrl,
-                    weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0));
+            // RoPE, the KV cache store and attention in one launch
             p.add(Launch.of(device, "attention", s.heads(), 512, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
-                    s.heads(), s.kvHeads(), s.headDim(), capacity, attScale, wo.xChunk(pm)));
+                    weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0,
+                    capacity, attScale, wo.xChunk(pm)));
             p.add(wo.gemv(device, att, x, 1, 4, o));
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, w.ffnNorm(), xb, s.dim(), s.rmsEps(), gateUp.xChunk(pm)));
             p.add(gateUp.gemv(device, xb, hb, 2, down.xChunk(pm), o));
@@ -139,12 +142,17 @@ final class DeviceDecoder implements AutoCloseable {
             GearMatrix out = weights.output(gear);
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, weights.outputNorm(), xb, s.dim(), s.rmsEps(), out.xChunk(pm)));
             p.add(out.gemv(device, xb, logits, 0, 4, o));
-            p.add(Launch.of(device, "sample_greedy", 1, 1024, logits, s.vocabularySize(), ctrl, tokens, entropies,
-                    logProbabilities));
+            p.add(Launch.of(device, "sample_greedy", sampleBlocks(), 256, logits, s.vocabularySize(), ctrl, tokens,
+                    entropies, logProbabilities, samplePartials, sampleCounter));
         } else {
             p.add(Launch.of(device, "advance", 1, 32, ctrl));
         }
         return p;
+    }
+
+    /** Blocks of the sampling kernel: about 1024 logits each, at most 128. */
+    private int sampleBlocks() {
+        return Math.clamp((weights.shape().vocabularySize() + 1023) / 1024, 1, 128);
     }
 
     /** The launches of a step with logits at {@code gear}, in order (for benchmarks that time parts of it). */

@@ -22,7 +22,10 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
         LOW("gemv_low", 0),
         MID("gemv_mid", 0);
 
-        /** Kernel name prefix; the launch appends {@code _r1}, {@code _r2} or {@code _r4} (rows per warp). */
+        /**
+         * Kernel name prefix; the launch appends {@code _r1}, {@code _r2} or {@code _r4} (rows per warp). LOW has two:
+         * {@code gemv_low} (codes decoded as 1.5 + v / 16, see {@link StepOptions#affineLow}) and {@code gemv_lowx}.
+         */
 
         final String kernel;
         final int elementBytes;
@@ -80,7 +83,7 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
         int perWarp = mode == 2 ? r / 2 : r;
         int grid = (outRows + 4 * perWarp - 1) / (4 * perWarp);
         int xperm = xChunk(options.permute()) == 4 ? 0 : 1;
-        String kernel = view.kernel + "_r" + r;
+        String kernel = (view == View.LOW && !options.affineLow() ? "gemv_lowx" : view.kernel) + "_r" + r;
         return view.nested()
                 ? Launch.of(device, kernel, grid, 128, buffer, highOffset, residualOffset, x, out, outRows, cols,
                         groupSize, mode, xperm, outChunk)

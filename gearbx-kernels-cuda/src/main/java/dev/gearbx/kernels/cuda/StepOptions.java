@@ -7,10 +7,18 @@ package dev.gearbx.kernels.cuda;
  * @param permute store GEMV inputs in their consumer's coalescing order (see gearbx.cu)
  * @param rowsPerWarp rows one warp of a GEMV computes together, sharing its loads of x: 1, 2 or 4, or 0 to choose
  *     per matrix (nested views: as many as still leave two blocks per multiprocessor of a 132-SM card; dense: 1)
+ * @param affineLow LOW GEMVs decode each 4-bit code v as the float 1.5 + v / 16 (one byte permute, exact) and
+ *     subtract 24 times the block's sum of x at the end, instead of decoding v itself (a byte permute and a
+ *     subtraction per weight); both are exact up to float rounding of the sums
  */
-record StepOptions(boolean graphs, boolean permute, int rowsPerWarp) {
-    /** Graphs, permuted inputs, rows per warp chosen per matrix. */
-    static final StepOptions DEFAULT = new StepOptions(true, true, 0);
+record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow) {
+    /** Graphs, permuted inputs, rows per warp chosen per matrix, affine LOW decoding. */
+    static final StepOptions DEFAULT = new StepOptions(true, true, 0, true);
+
+    /** With affine LOW decoding. */
+    StepOptions(boolean graphs, boolean permute, int rowsPerWarp) {
+        this(graphs, permute, rowsPerWarp, true);
+    }
 
     StepOptions {
         if (rowsPerWarp != 0 && rowsPerWarp != 1 && rowsPerWarp != 2 && rowsPerWarp != 4) {
@@ -18,15 +26,20 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp) {
         }
     }
 
-    /** Read from system properties {@code gearbx.cuda.graphs}, {@code .permute}, {@code .rowsPerWarp}. */
+    /**
+     * Read from system properties {@code gearbx.cuda.graphs}, {@code .permute}, {@code .rowsPerWarp},
+     * {@code .affineLow}.
+     */
     static StepOptions fromSystemProperties() {
         return new StepOptions(Boolean.parseBoolean(System.getProperty(CudaBackendProvider.GRAPHS, "true")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.PERMUTE, "true")),
-                Integer.parseInt(System.getProperty(CudaBackendProvider.ROWS_PER_WARP, "0")));
+                Integer.parseInt(System.getProperty(CudaBackendProvider.ROWS_PER_WARP, "0")),
+                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.AFFINE_LOW, "true")));
     }
 
     @Override
     public String toString() {
-        return "graphs=" + graphs + " permuted=" + permute + " rows/warp=" + (rowsPerWarp == 0 ? "auto" : rowsPerWarp);
+        return "graphs=" + graphs + " permuted=" + permute + " rows/warp=" + (rowsPerWarp == 0 ? "auto" : rowsPerWarp)
+                + (affineLow ? "" : " exact LOW decode");
     }
 }

@@ -98,10 +98,12 @@ class CudaDifferentialTest {
             try (DeviceWeights weights = DeviceWeights.upload(device, cpu)) {
                 int[] promptTokens = cpu.tokenizer().encode(prompt);
                 for (Gear gear : Gear.values()) {
-                    // plain launches, natural order, one row per warp; then each option on
+                    // plain launches, natural order, one row per warp; then each option on; graphs with the
+                    // exact LOW decoding; the default
                     for (StepOptions o : new StepOptions[] {new StepOptions(false, false, 1),
                             new StepOptions(false, true, 1), new StepOptions(false, true, 2),
-                            new StepOptions(false, true, 4), StepOptions.DEFAULT}) {
+                            new StepOptions(false, true, 4), new StepOptions(true, true, 0, false),
+                            StepOptions.DEFAULT}) {
                         compareGear(cpu, weights, promptTokens, steps, gear, o, file.getFileName().toString());
                     }
                 }
