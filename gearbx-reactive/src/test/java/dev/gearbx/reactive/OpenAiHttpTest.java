@@ -281,12 +281,20 @@ class OpenAiHttpTest {
         assertError(post("/v1/completions", big), 413, null);
         // the same without Content-Length (chunked): cut off while reading
         byte[] half = big.substring(0, big.length() / 2).getBytes(StandardCharsets.UTF_8);
-        Tuple2<Integer, JsonNode> chunked = http.post().uri("/v1/completions")
-                .send(Flux.just(half, half).map(Unpooled::wrappedBuffer))
-                .responseSingle((res, content) -> content.asString().defaultIfEmpty("")
-                        .map(x -> reactor.util.function.Tuples.of(res.status().code(), json(x))))
-                .block(TIMEOUT);
-        assertError(chunked, 413, null);
+        // the server answers 413 and closes while the client may still be sending: the client sees either the 413
+        // or, when its write races the close, the connection closed before a response; never a hang or a 200
+        try {
+            Tuple2<Integer, JsonNode> chunked = http.post().uri("/v1/completions")
+                    .send(Flux.just(half, half).map(Unpooled::wrappedBuffer))
+                    .responseSingle((res, content) -> content.asString().defaultIfEmpty("")
+                            .map(x -> reactor.util.function.Tuples.of(res.status().code(), json(x))))
+                    .block(TIMEOUT);
+            assertError(chunked, 413, null);
+        } catch (RuntimeException e) {
+            if (!(reactor.core.Exceptions.unwrap(e) instanceof reactor.netty.http.client.PrematureCloseException)) {
+                throw e; // only the closed-while-sending race is accepted, see above
+            }
+        }
         assertError(get("/v1/nothing"), 404, null);
         // the server still serves after all that
         assertEquals(200, post("/v1/completions", "{\"model\":\"" + ID + "\",\"prompt\":\"Hi\",\"max_tokens\":1}").getT1());
@@ -295,7 +303,20 @@ class OpenAiHttpTest {
     @Test
     void metricsAndTelemetry() {
         List<JsonNode> telemetry = new CopyOnWriteArrayList<>();
-        var sub = http.get().uri("/v1/gearbx/telemetry").response((res, content) -> content.asString())
+        // network chunks may cut an event anywhere: keep the unfinished line for the next chunk
+        var sub = http.get().uri("/v1/gearbx/telemetry").response((res, content) -> {
+                    StringBuilder pending = new StringBuilder();
+                    return content.asString().concatMapIterable(chunk -> {
+                        pending.append(chunk);
+                        int end = pending.lastIndexOf("\n");
+                        if (end < 0) {
+                            return List.<String>of();
+                        }
+                        String complete = pending.substring(0, end + 1);
+                        pending.delete(0, end + 1);
+                        return List.of(complete);
+                    });
+                })
                 .flatMapIterable(OpenAiHttpTest::dataLines)
                 .map(OpenAiHttpTest::json)
                 .subscribe(telemetry::add);
