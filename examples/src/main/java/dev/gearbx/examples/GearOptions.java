@@ -38,6 +38,9 @@ final class GearOptions {
     @Option(names = "--calibrate", description = "Derive the thresholds from the prompt's own entropies.")
     boolean calibrate;
 
+    @Option(names = "--escalate", description = "Re-run a step at HIGH when it comes out more uncertain than the high threshold.")
+    boolean escalate;
+
     /**
      * The demo model's defaults: it was trained with its LOW gear's ternary INT2 quantizer in the loop, so every
      * block's linear layers follow the gear and LOW is INT2.
@@ -59,7 +62,7 @@ final class GearOptions {
     }
 
     RoutingOptions routing() {
-        RoutingOptions.Builder b = RoutingOptions.builder().pinned(pinned).calibrate(calibrate);
+        RoutingOptions.Builder b = RoutingOptions.builder().pinned(pinned).calibrate(calibrate).escalate(escalate);
         if (thresholds != null) {
             if (thresholds.size() != 2) {
                 throw new IllegalArgumentException("--thresholds needs two values LOW,HIGH, got " + thresholds);

@@ -39,7 +39,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Score the demo model per difficulty level for static gears and routing, side by side.",
             "Variants: HIGH, MID, LOW:INT4, LOW:INT2 (static), ROUTED:INT4, ROUTED:INT2 (routing with that LOW format),",
-            "suffix :CAL to calibrate the thresholds from the prompt."})
+            "suffix :CAL to calibrate the thresholds from the prompt, :ESC to re-run uncertain steps at HIGH."})
 final class DemoBench implements Callable<Integer> {
 
     @Spec
@@ -120,13 +120,14 @@ final class DemoBench implements Callable<Integer> {
     private Map<String, Object> run(Path path, String variant, List<DemoCorpus.Exchange> items) {
         String[] parts = variant.split(":");
         boolean routed = parts[0].equals("ROUTED");
-        boolean calibrate = parts.length > 2 && parts[2].equals("CAL");
+        boolean calibrate = java.util.Arrays.asList(parts).subList(Math.min(2, parts.length), parts.length).contains("CAL");
+        boolean escalate = java.util.Arrays.asList(parts).subList(Math.min(2, parts.length), parts.length).contains("ESC");
         GearConfig config;
         RoutingOptions routing;
         if (routed) {
             GearFormat low = parts.length > 1 ? GearFormat.valueOf(parts[1]) : GearFormat.NESTED_LOW;
             config = GearConfig.builder().scope(scope).format(Gear.LOW, low).build();
-            RoutingOptions.Builder b = RoutingOptions.builder().calibrate(calibrate);
+            RoutingOptions.Builder b = RoutingOptions.builder().calibrate(calibrate).escalate(escalate);
             if (thresholds != null) {
                 b.thresholds(thresholds.get(0), thresholds.get(1));
             }

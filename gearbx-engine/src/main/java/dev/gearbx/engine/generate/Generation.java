@@ -49,6 +49,7 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
     private final Sampler sampler;
     private final StepInterceptor interceptor;
     private long forwardPasses;
+    private long escalations;
     private final long kvCacheBytes;
     private final StreamingDecoder decoder;
     private final int[] promptTokens;
@@ -97,6 +98,11 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
     /** Forward passes this generation has run so far (prompt tokens and NaN-guard reruns included). */
     public long forwardPasses() {
         return forwardPasses;
+    }
+
+    /** Steps re-run at HIGH because they came out too uncertain at a lower gear ({@link RoutingOptions#escalate()}). */
+    public long escalations() {
+        return escalations;
     }
 
     /** Heap bytes of the KV cache this generation still holds: 0 once it ended or was closed. */
@@ -168,6 +174,23 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
                 s.shift(gear);
                 logits = s.forward(lastToken);
                 forwardPasses++;
+            }
+        }
+        Thresholds routed = thresholds;
+        if (request.routing().escalate() && request.routing().pinned() == null && gear != Gear.HIGH && routed != null
+                && entropy > routed.high()) {
+            // escalation: this step was uncertain at a low gear, so its token comes from the same step at HIGH
+            s.rewind(1);
+            r.force(Gear.HIGH);
+            gear = Gear.HIGH;
+            s.shift(gear);
+            logits = s.forward(lastToken);
+            forwardPasses++;
+            escalations++;
+            try {
+                entropy = Entropy.bits(logits, vocab, logNormalizer);
+            } catch (IllegalArgumentException broken) {
+                throw new NumericalInstabilityException(s.position() - 1, gear, broken.getMessage());
             }
         }
         r.afterStep(entropy);

@@ -16,6 +16,9 @@ import org.jspecify.annotations.Nullable;
  * @param catastrophicRun consecutive catastrophic steps that force MID (0 disables the fallback)
  * @param initialGear gear of the first step; null lets the prompt classifier choose
  * @param deferredSteps decide from entropies batched every k steps (k = 1: every step)
+ * @param escalate when a step below HIGH comes out more uncertain than the high threshold, run that same step
+ *     again at HIGH and take its token (one more forward pass per such token), instead of only shifting for
+ *     the steps after it; needs the entropy of each step at once, so backends with deferred readbacks ignore it
  */
 public record RoutingOptions(
         @Nullable Gear pinned,
@@ -26,7 +29,8 @@ public record RoutingOptions(
         int minDuration,
         int catastrophicRun,
         @Nullable Gear initialGear,
-        int deferredSteps) {
+        int deferredSteps,
+        boolean escalate) {
 
     /** Entropy routing with the family preset, window 4, hysteresis 0.1 bits, minimum 4 steps. */
     public static final RoutingOptions DEFAULT = builder().build();
@@ -69,6 +73,7 @@ public record RoutingOptions(
         b.catastrophicRun = catastrophicRun;
         b.initialGear = initialGear;
         b.deferredSteps = deferredSteps;
+        b.escalate = escalate;
         return b;
     }
 
@@ -83,6 +88,7 @@ public record RoutingOptions(
         private int catastrophicRun = ThresholdPolicy.DEFAULT_CATASTROPHIC_RUN;
         private @Nullable Gear initialGear;
         private int deferredSteps = 1;
+        private boolean escalate;
 
         private Builder() {}
 
@@ -136,9 +142,15 @@ public record RoutingOptions(
             return this;
         }
 
+        /** Re-run a step at HIGH when it comes out more uncertain than the high threshold (default off). */
+        public Builder escalate(boolean escalate) {
+            this.escalate = escalate;
+            return this;
+        }
+
         public RoutingOptions build() {
             return new RoutingOptions(pinned, thresholds, calibrate, window, hysteresis, minDuration, catastrophicRun,
-                    initialGear, deferredSteps);
+                    initialGear, deferredSteps, escalate);
         }
     }
 }
