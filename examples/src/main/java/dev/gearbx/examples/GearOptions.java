@@ -52,6 +52,24 @@ final class GearOptions {
         return o;
     }
 
+    /**
+     * The options a command runs the embedded demo model with: {@code given} (null when no gear option was passed),
+     * with the demo model's defaults ({@link #forDemoModel()}) for {@code --manage} and {@code --low-format} unless
+     * they were passed explicitly.
+     */
+    static GearOptions forDemoModel(@Nullable GearOptions given, picocli.CommandLine.ParseResult parsed) {
+        if (given == null) {
+            return forDemoModel();
+        }
+        if (!parsed.hasMatchedOption("--manage")) {
+            given.scope = ManagedScope.ALL;
+        }
+        if (!parsed.hasMatchedOption("--low-format")) {
+            given.lowFormat = GearFormat.INT2;
+        }
+        return given;
+    }
+
     GearConfig gearConfig() {
         GearConfig.Builder b = GearConfig.builder().scope(scope).groupSize(groupSize)
                 .format(Gear.LOW, lowFormat).format(Gear.MID, midFormat);

@@ -83,7 +83,8 @@ final class GenerateCommand implements Callable<Integer> {
             }
             sampling = b.build();
         }
-        GearOptions g = gears != null ? gears : model == null ? GearOptions.forDemoModel() : new GearOptions();
+        GearOptions g = model == null ? GearOptions.forDemoModel(gears, spec.commandLine().getParseResult())
+                : gears != null ? gears : new GearOptions();
         String prompt = this.prompt != null ? this.prompt : model == null ? DemoModel.DEFAULT_PROMPT : "Once upon a time";
         GenerationRequest request = GenerationRequest.builder(prompt).maxTokens(maxTokens).sampling(sampling)
                 .routing(g.routing()).build();

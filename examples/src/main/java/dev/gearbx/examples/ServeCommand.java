@@ -61,7 +61,8 @@ final class ServeCommand implements Callable<Integer> {
         } catch (ModelNotFoundException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage() + " (--model)");
         }
-        GearOptions g = gears != null ? gears : model == null ? GearOptions.forDemoModel() : new GearOptions();
+        GearOptions g = model == null ? GearOptions.forDemoModel(gears, spec.commandLine().getParseResult())
+                : gears != null ? gears : new GearOptions();
         String served = id != null ? id : model == null ? "gearbx-demo" : GearbxServer.modelId(path);
         PrintWriter out = spec.commandLine().getOut();
         Thread hook = new Thread(this::stop, "gearbx-serve-stop");

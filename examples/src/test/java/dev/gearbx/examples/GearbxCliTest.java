@@ -37,6 +37,19 @@ class GearbxCliTest {
     }
 
     @Test
+    void withoutAModelTheEmbeddedDemoModelAnswers() {
+        Run r = run("generate", "--no-color");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("Q: What is 347 + 128?\nA: Adding them up: 347 + 128 = 475. Hope that helps!", r.out().strip());
+        assertTrue(r.err().contains("thresholds 0.10/0.50 bits"), "the model's own thresholds: " + r.err());
+        // a gear option alone still runs the demo model pinned at that gear
+        Run low = run("generate", "--no-color", "--gear", "LOW", "-p", "Q: Say hi.\nA:");
+        assertEquals(0, low.code(), low.err());
+        assertEquals("Q: Say hi.\nA: Hi! It is nice to see you.", low.out().strip());
+        assertTrue(low.err().contains("LOW 100.0%"), low.err());
+    }
+
+    @Test
     void seededSamplingIsReproducible() {
         Run a = run("generate", "-m", MODEL, "-t", "0.9", "--seed", "7", "-n", "40", "--no-stats");
         Run b = run("generate", "-m", MODEL, "-t", "0.9", "--seed", "7", "-n", "40", "--no-stats");
