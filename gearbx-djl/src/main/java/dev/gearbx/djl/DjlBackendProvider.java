@@ -3,10 +3,7 @@ package dev.gearbx.djl;
 import ai.djl.engine.Engine;
 import dev.gearbx.engine.gear.GearConfig;
 import dev.gearbx.engine.gguf.GgufMetadata;
-import dev.gearbx.engine.generate.Generation;
-import dev.gearbx.engine.generate.GeneratedToken;
 import dev.gearbx.engine.generate.GenerationRequest;
-import dev.gearbx.engine.generate.GenerationResult;
 import dev.gearbx.engine.generate.Generator;
 import dev.gearbx.reactive.spi.Availability;
 import dev.gearbx.reactive.spi.Backend;
@@ -97,38 +94,7 @@ public final class DjlBackendProvider implements BackendProvider {
 
         @Override
         public Sequence start(GenerationRequest request) {
-            Generation g = generator.start(request);
-            return new Sequence() {
-                @Override
-                public boolean hasNext() {
-                    return g.hasNext();
-                }
-
-                @Override
-                public GeneratedToken next() {
-                    return g.next();
-                }
-
-                @Override
-                public GenerationResult result() {
-                    return g.result();
-                }
-
-                @Override
-                public long forwardPasses() {
-                    return g.forwardPasses();
-                }
-
-                @Override
-                public long kvCacheBytes() {
-                    return g.kvCacheBytes();
-                }
-
-                @Override
-                public void close() {
-                    g.close();
-                }
-            };
+            return Sequence.of(generator.start(request));
         }
 
         @Override

@@ -251,17 +251,12 @@ public final class GearbxModel implements AutoCloseable {
     }
 
     /**
-     * The entropy thresholds a stream with the model's defaults routes by: the configured ones, else
-     * the model's own (gearbx.routing.thresholds in its file) or its family's preset scaled to the vocabulary (a stream that calibrates, or has its own
-     * routing, may use others). For display, e.g. the dashboard's entropy trace.
+     * The entropy thresholds a stream with the model's defaults routes by ({@link RoutingOptions#baseThresholds}:
+     * configured, else the model's own, else its family's preset; a stream that calibrates, or has its own routing,
+     * may use others). For display, e.g. the dashboard's entropy trace.
      */
     public Thresholds thresholds() {
-        Thresholds configured = config.routing().thresholds();
-        if (configured != null) {
-            return configured;
-        }
-        int vocab = loaded.vocabularySize();
-        return Thresholds.forModel(loaded.metadata(), vocab);
+        return config.routing().baseThresholds(loaded.metadata(), loaded.vocabularySize());
     }
 
     /** Name of the backend the model runs on. */

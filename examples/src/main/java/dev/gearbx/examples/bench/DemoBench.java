@@ -120,8 +120,10 @@ final class DemoBench implements Callable<Integer> {
     private Map<String, Object> run(Path path, String variant, List<DemoCorpus.Exchange> items) {
         String[] parts = variant.split(":");
         boolean routed = parts[0].equals("ROUTED");
-        boolean calibrate = java.util.Arrays.asList(parts).subList(Math.min(2, parts.length), parts.length).contains("CAL");
-        boolean escalate = java.util.Arrays.asList(parts).subList(Math.min(2, parts.length), parts.length).contains("ESC");
+        // ROUTED:<low format>[:CAL][:ESC]
+        List<String> flags = parts.length > 2 ? List.of(parts).subList(2, parts.length) : List.of();
+        boolean calibrate = flags.contains("CAL");
+        boolean escalate = flags.contains("ESC");
         GearConfig config;
         RoutingOptions routing;
         if (routed) {

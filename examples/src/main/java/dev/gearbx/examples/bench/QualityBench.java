@@ -12,7 +12,6 @@ import dev.gearbx.engine.model.LlamaState;
 import dev.gearbx.engine.routing.Entropy;
 import dev.gearbx.engine.routing.Router;
 import dev.gearbx.engine.routing.RoutingOptions;
-import dev.gearbx.engine.routing.StatisticalPromptClassifier;
 import dev.gearbx.engine.routing.Thresholds;
 import dev.gearbx.engine.tensor.Kernels;
 import java.io.PrintWriter;
@@ -242,8 +241,8 @@ final class QualityBench implements Callable<Integer> {
         Router router = null;
         Gear gear;
         if (v.routed()) {
-            Thresholds t = Thresholds.forModel(m.file().metadata(), vocab);
-            gear = new StatisticalPromptClassifier().assess(prompt).gear();
+            Thresholds t = RoutingOptions.DEFAULT.baseThresholds(m.file().metadata(), vocab);
+            gear = RoutingOptions.DEFAULT.startGear(prompt);
             router = new Router(RoutingOptions.DEFAULT, vocab, t, null, gear);
         } else {
             gear = java.util.Objects.requireNonNull(v.pinned()).gear();

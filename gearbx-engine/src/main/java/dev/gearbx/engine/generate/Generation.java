@@ -8,7 +8,6 @@ import dev.gearbx.engine.routing.Entropy;
 import dev.gearbx.engine.routing.GearPolicy;
 import dev.gearbx.engine.routing.Router;
 import dev.gearbx.engine.routing.RoutingOptions;
-import dev.gearbx.engine.routing.StatisticalPromptClassifier;
 import dev.gearbx.engine.routing.Thresholds;
 import dev.gearbx.engine.sampling.Sampler;
 import dev.gearbx.engine.tokenizer.StreamingDecoder;
@@ -261,11 +260,8 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
     /** Ingests the prompt (all but its last token) and sets up routing; returns the router. */
     private Router prefill(ModelSequence s) {
         RoutingOptions options = request.routing();
-        Gear initial = options.pinned() != null ? options.pinned()
-                : options.initialGear() != null ? options.initialGear()
-                : new StatisticalPromptClassifier().assess(request.prompt()).gear();
-        Thresholds base = options.thresholds() != null ? options.thresholds()
-                : Thresholds.forModel(model.metadata(), vocab);
+        Gear initial = options.startGear(request.prompt());
+        Thresholds base = options.baseThresholds(model.metadata(), vocab);
         s.shift(initial);
         boolean calibrate = options.calibrate() && options.pinned() == null;
         float[] entropies = new float[calibrate ? promptTokens.length - 1 : 0];

@@ -1,5 +1,6 @@
 package dev.gearbx.engine.routing;
 
+import dev.gearbx.engine.gguf.GgufMetadata;
 import dev.gearbx.engine.gear.Gear;
 import org.jspecify.annotations.Nullable;
 
@@ -51,6 +52,22 @@ public record RoutingOptions(
         if (deferredSteps < 1) {
             throw new IllegalArgumentException("routing parameter 'deferredSteps' must be at least 1, got " + deferredSteps);
         }
+    }
+
+    /**
+     * Gear of the prompt and the first steps: the pinned gear, else {@link #initialGear()}, else the
+     * {@link StatisticalPromptClassifier}'s for {@code prompt}. One rule for every backend.
+     */
+    public Gear startGear(String prompt) {
+        return pinned != null ? pinned : initialGear != null ? initialGear : new StatisticalPromptClassifier().assess(prompt).gear();
+    }
+
+    /**
+     * Thresholds before any calibration: the configured ones, else the model's own or its family's preset
+     * ({@link Thresholds#forModel}). One rule for every backend.
+     */
+    public Thresholds baseThresholds(GgufMetadata md, int vocabularySize) {
+        return thresholds != null ? thresholds : Thresholds.forModel(md, vocabularySize);
     }
 
     /** Static mode: every step at {@code gear}. */

@@ -11,7 +11,6 @@ import dev.gearbx.engine.routing.Entropy;
 import dev.gearbx.engine.routing.GearPolicy;
 import dev.gearbx.engine.routing.Router;
 import dev.gearbx.engine.routing.RoutingOptions;
-import dev.gearbx.engine.routing.StatisticalPromptClassifier;
 import dev.gearbx.engine.routing.Thresholds;
 import dev.gearbx.engine.sampling.Sampler;
 import dev.gearbx.engine.tokenizer.StreamingDecoder;
@@ -190,11 +189,8 @@ final class CudaSequence implements Sequence {
     /** Ingests the prompt (all but its last token) and sets up routing, as the CPU engine's generation does. */
     private Router prefill(DeviceDecoder d) {
         RoutingOptions options = request.routing();
-        Gear initial = options.pinned() != null ? options.pinned()
-                : options.initialGear() != null ? options.initialGear()
-                : new StatisticalPromptClassifier().assess(request.prompt()).gear();
-        Thresholds base = options.thresholds() != null ? options.thresholds()
-                : Thresholds.forModel(model.metadata(), vocab);
+        Gear initial = options.startGear(request.prompt());
+        Thresholds base = options.baseThresholds(model.metadata(), vocab);
         boolean calibrate = options.calibrate() && options.pinned() == null;
         for (int i = 0; i < prompt.length - 1; i++) {
             if (sampler != null) {

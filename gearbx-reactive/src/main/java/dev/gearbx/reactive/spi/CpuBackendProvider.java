@@ -1,10 +1,7 @@
 package dev.gearbx.reactive.spi;
 
 import dev.gearbx.engine.gear.GearConfig;
-import dev.gearbx.engine.generate.Generation;
-import dev.gearbx.engine.generate.GeneratedToken;
 import dev.gearbx.engine.generate.GenerationRequest;
-import dev.gearbx.engine.generate.GenerationResult;
 import dev.gearbx.engine.generate.Generator;
 import dev.gearbx.engine.model.LlamaModel;
 import dev.gearbx.engine.tensor.Kernels;
@@ -78,38 +75,7 @@ public final class CpuBackendProvider implements BackendProvider {
 
         @Override
         public Sequence start(GenerationRequest request) {
-            Generation g = generator.start(request);
-            return new Sequence() {
-                @Override
-                public boolean hasNext() {
-                    return g.hasNext();
-                }
-
-                @Override
-                public GeneratedToken next() {
-                    return g.next();
-                }
-
-                @Override
-                public GenerationResult result() {
-                    return g.result();
-                }
-
-                @Override
-                public long forwardPasses() {
-                    return g.forwardPasses();
-                }
-
-                @Override
-                public long kvCacheBytes() {
-                    return g.kvCacheBytes();
-                }
-
-                @Override
-                public void close() {
-                    g.close();
-                }
-            };
+            return Sequence.of(generator.start(request));
         }
 
         @Override

@@ -1,6 +1,7 @@
 package dev.gearbx.reactive.spi;
 
 import dev.gearbx.engine.generate.GeneratedToken;
+import dev.gearbx.engine.generate.Generation;
 import dev.gearbx.engine.generate.GenerationResult;
 import java.util.Iterator;
 
@@ -41,4 +42,39 @@ public interface Sequence extends Iterator<GeneratedToken>, AutoCloseable {
     /** Stops the sequence and releases its KV cache. Idempotent. */
     @Override
     void close();
+
+    /** A local sequence: the engine's generation loop (whatever {@code CausalModel} it drives), always ready. */
+    static Sequence of(Generation g) {
+        return new Sequence() {
+            @Override
+            public boolean hasNext() {
+                return g.hasNext();
+            }
+
+            @Override
+            public GeneratedToken next() {
+                return g.next();
+            }
+
+            @Override
+            public GenerationResult result() {
+                return g.result();
+            }
+
+            @Override
+            public long forwardPasses() {
+                return g.forwardPasses();
+            }
+
+            @Override
+            public long kvCacheBytes() {
+                return g.kvCacheBytes();
+            }
+
+            @Override
+            public void close() {
+                g.close();
+            }
+        };
+    }
 }

@@ -1,5 +1,6 @@
 package dev.gearbx.examples.spring;
 
+import dev.gearbx.reactive.server.TelemetryHub;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gearbx.engine.generate.StopReason;
 import dev.gearbx.engine.sampling.SamplingParams;
@@ -50,9 +51,9 @@ import reactor.core.publisher.Mono;
 class ChatCompletionsHandler {
     private final GearbxModel model;
     private final GearbxProperties properties;
-    private final Telemetry telemetry;
+    private final TelemetryHub telemetry;
 
-    ChatCompletionsHandler(GearbxModel model, GearbxProperties properties, Telemetry telemetry) {
+    ChatCompletionsHandler(GearbxModel model, GearbxProperties properties, TelemetryHub telemetry) {
         this.model = model;
         this.properties = properties;
         this.telemetry = telemetry;

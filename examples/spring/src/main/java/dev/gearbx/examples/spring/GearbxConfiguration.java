@@ -1,5 +1,6 @@
 package dev.gearbx.examples.spring;
 
+import dev.gearbx.reactive.server.TelemetryHub;
 import dev.gearbx.demo.DemoModel;
 import dev.gearbx.engine.routing.RoutingOptions;
 import dev.gearbx.reactive.Gearbx;
@@ -42,8 +43,8 @@ class GearbxConfiguration {
     }
 
     @Bean
-    Telemetry telemetry() {
-        return new Telemetry();
+    TelemetryHub telemetry() {
+        return new TelemetryHub();
     }
 
     /** The dashboard of {@code gearbx serve}, from the same class-path files: {@code /dashboard} and its assets. */

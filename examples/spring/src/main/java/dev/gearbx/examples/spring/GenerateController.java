@@ -1,5 +1,6 @@
 package dev.gearbx.examples.spring;
 
+import dev.gearbx.reactive.server.TelemetryHub;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.gearbx.reactive.GearbxModel;
 import dev.gearbx.reactive.GenerationSummary;
@@ -44,9 +45,9 @@ import reactor.core.publisher.Mono;
 class GenerateController {
     private final GearbxModel model;
     private final GearbxProperties properties;
-    private final Telemetry telemetry;
+    private final TelemetryHub telemetry;
 
-    GenerateController(GearbxModel model, GearbxProperties properties, Telemetry telemetry) {
+    GenerateController(GearbxModel model, GearbxProperties properties, TelemetryHub telemetry) {
         this.model = model;
         this.properties = properties;
         this.telemetry = telemetry;
@@ -114,7 +115,7 @@ class GenerateController {
     }
 
     /** The tokens of a stream, each also published as telemetry, and its end. */
-    static Flux<StreamChunk> published(Flux<StreamChunk> tokens, String id, String modelId, Telemetry telemetry) {
+    static Flux<StreamChunk> published(Flux<StreamChunk> tokens, String id, String modelId, TelemetryHub telemetry) {
         return tokens
                 .doOnNext(c -> telemetry.publish(new Responses.TelemetryEvent(id, modelId, c.index(), c.text(), telemetryOf(c), null)))
                 .doOnComplete(() -> telemetry.publish(end(id, modelId, "stop")))
