@@ -7,8 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Shannon entropy in bits of softmax(logits), computed stably in one pass over the logits.
  *
- * <p>With m the maximum, s = sum exp(z - m) and t = sum exp(z - m) (z - m), the entropy is
- * H = ln s - t / s nats. The vector path reads the logits twice: once for m, once for s and t with an
+ * <p>With m the maximum, y = (z - m) log2 e, s = sum 2^y and t = sum 2^y y, the entropy is
+ * H = log2 s - t / s bits. The vector path reads the logits twice: once for m, once for s and t with an
  * inline exponential in log2 units (2^f by a degree-4 polynomial, 2^k added to its exponent field by an
  * integer add: 13 vector operations per 16 logits instead of 15). The second pass is
  * compute-bound, so blocking it to stay in L1 did not pay: measured 93 us with blocks of 2,048 and
