@@ -1,7 +1,6 @@
 package dev.gearbx.engine.generate;
 
 import dev.gearbx.engine.gear.Gear;
-import dev.gearbx.engine.model.ContextOverflowException;
 import dev.gearbx.engine.model.CausalModel;
 import dev.gearbx.engine.model.ModelSequence;
 import dev.gearbx.engine.routing.Entropy;
@@ -76,15 +75,8 @@ public final class Generation implements Iterator<GeneratedToken>, AutoCloseable
         this.request = request;
         this.tokenizer = model.tokenizer();
         this.vocab = model.config().vocabularySize();
-        boolean addBos = request.addBos() != null ? request.addBos() : tokenizer.specialTokens().addBos();
-        this.promptTokens = tokenizer.encode(request.prompt(), addBos, request.parseSpecial());
-        if (promptTokens.length == 0) {
-            throw new IllegalArgumentException("the prompt is empty and the model has no BOS token to start from");
-        }
         int context = model.config().contextLength();
-        if (promptTokens.length >= context) {
-            throw new ContextOverflowException(context, promptTokens.length + 1);
-        }
+        this.promptTokens = request.encodePrompt(tokenizer, context);
         int capacity = (int) Math.min(context, (long) promptTokens.length + request.maxTokens());
         this.sampler = request.sampler() != null ? request.sampler().get() : Sampler.of(request.sampling());
         this.interceptor = request.interceptor() != null ? request.interceptor().get() : StepInterceptor.RETRY_ONE_GEAR_UP;

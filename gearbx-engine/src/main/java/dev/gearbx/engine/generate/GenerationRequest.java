@@ -1,9 +1,11 @@
 package dev.gearbx.engine.generate;
 
+import dev.gearbx.engine.model.ContextOverflowException;
 import dev.gearbx.engine.routing.GearPolicy;
 import dev.gearbx.engine.routing.RoutingOptions;
 import dev.gearbx.engine.sampling.Sampler;
 import dev.gearbx.engine.sampling.SamplingParams;
+import dev.gearbx.engine.tokenizer.Tokenizer;
 import java.util.Objects;
 
 /**
@@ -69,6 +71,25 @@ public record GenerationRequest(
         if (topLogprobs < 0 || topLogprobs > MAX_TOP_LOGPROBS) {
             throw new IllegalArgumentException("topLogprobs must be in [0, " + MAX_TOP_LOGPROBS + "], got " + topLogprobs);
         }
+    }
+
+    /**
+     * The prompt's token ids as every backend starts from them: BOS as {@link #addBos()} says, else as the
+     * tokenizer says; an empty result, or one that leaves no room for a token in {@code contextLength}, is an error.
+     *
+     * @throws IllegalArgumentException when the prompt encodes to nothing and the model has no BOS token
+     * @throws ContextOverflowException when the prompt fills the context
+     */
+    public int[] encodePrompt(Tokenizer tokenizer, int contextLength) {
+        boolean bos = addBos != null ? addBos : tokenizer.specialTokens().addBos();
+        int[] tokens = tokenizer.encode(prompt, bos, parseSpecial);
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty and the model has no BOS token to start from");
+        }
+        if (tokens.length >= contextLength) {
+            throw new ContextOverflowException(contextLength, tokens.length + 1);
+        }
+        return tokens;
     }
 
     public static Builder builder(String prompt) {

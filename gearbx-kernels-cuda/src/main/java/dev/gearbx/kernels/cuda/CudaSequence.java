@@ -6,7 +6,6 @@ import dev.gearbx.engine.generate.GenerationRequest;
 import dev.gearbx.engine.generate.GenerationResult;
 import dev.gearbx.engine.generate.NumericalInstabilityException;
 import dev.gearbx.engine.generate.StopReason;
-import dev.gearbx.engine.model.ContextOverflowException;
 import dev.gearbx.engine.routing.Entropy;
 import dev.gearbx.engine.routing.GearPolicy;
 import dev.gearbx.engine.routing.Router;
@@ -63,15 +62,8 @@ final class CudaSequence implements Sequence {
         this.request = request;
         this.tokenizer = model.host().tokenizer();
         this.vocab = model.vocabularySize();
-        boolean addBos = request.addBos() != null ? request.addBos() : tokenizer.specialTokens().addBos();
-        this.prompt = tokenizer.encode(request.prompt(), addBos, request.parseSpecial());
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException("the prompt is empty and the model has no BOS token to start from");
-        }
         int context = model.contextLength();
-        if (prompt.length >= context) {
-            throw new ContextOverflowException(context, prompt.length + 1);
-        }
+        this.prompt = request.encodePrompt(tokenizer, context);
         int capacity = (int) Math.min(context, (long) prompt.length + request.maxTokens());
         this.onDevice = request.sampling().isGreedy() && request.sampling().repetitionPenalty() == 1f
                 && request.sampler() == null && request.interceptor() == null;
