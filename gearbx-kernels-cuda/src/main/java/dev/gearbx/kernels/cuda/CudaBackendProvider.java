@@ -29,7 +29,9 @@ import org.jspecify.annotations.Nullable;
  * <p>System properties {@value #GRAPHS} and {@value #PERMUTE} ({@code true} by default) choose whether each gear's
  * step is replayed as a captured CUDA graph and whether GEMV inputs are stored in their coalescing order;
  * {@value #ROWS_PER_WARP} (default 0: per matrix) how many rows a GEMV warp computes together; {@value #AFFINE_LOW}
- * ({@code true} by default) whether LOW GEMVs decode codes affinely (see the kernels).
+ * ({@code true} by default) whether LOW GEMVs decode codes affinely (see the kernels); {@value #DEPENDENT_LAUNCH}
+ * ({@code true} by default) whether kernels use programmatic dependent launch on cards that have it (compute
+ * capability 9.0 and above).
  */
 public final class CudaBackendProvider implements BackendProvider {
     public static final String NAME = "cuda";
@@ -44,6 +46,11 @@ public final class CudaBackendProvider implements BackendProvider {
      * ({@code true}/{@code false}).
      */
     public static final String AFFINE_LOW = "gearbx.cuda.affineLow";
+    /**
+     * System property: launch kernels with programmatic dependent launch where the card has it, so each one is
+     * scheduled (and a GEMV starts its weight loads) while the previous one ends ({@code true}/{@code false}).
+     */
+    public static final String DEPENDENT_LAUNCH = "gearbx.cuda.dependentLaunch";
 
     private static volatile @Nullable Availability probed;
 

@@ -48,8 +48,10 @@ public final class CudaBench {
         String output = args.length > 3 ? args[3] : "both";
         try (CudaDevice device = CudaDevice.open(0)) {
             double copy = copyBandwidth(device);
-            System.out.printf(Locale.ROOT, "device: %s (compute %s, %d MiB); copy bandwidth %.0f GB/s (read + write)%n",
-                    device.name(), device.computeCapability(), device.totalMemory() >> 20, copy / 1e9);
+            System.out.printf(Locale.ROOT, "device: %s (compute %s, %d MiB); copy bandwidth %.0f GB/s (read + write); "
+                            + "kernels %s, dependent launch %s%n", device.name(), device.computeCapability(),
+                    device.totalMemory() >> 20, copy / 1e9, device.ptxResource(),
+                    device.dependentLaunch() ? "available" : "unavailable (" + device.dependentLaunchAbsence() + ")");
             for (ModelShape shape : shapes) {
                 for (boolean outputInGears : output.equals("both") ? new boolean[] {true, false}
                         : new boolean[] {Boolean.parseBoolean(output)}) {
@@ -89,8 +91,7 @@ public final class CudaBench {
                     w.residentBytes(Gear.MID) >> 20, w.residentBytes(Gear.HIGH) >> 20);
             Map<Gear, Double> best = new EnumMap<>(Gear.class);
             System.out.println("gear  options                                launches  MB/token  tok/s median [min..max]  ms/token  GB/s eff.  % of copy");
-            for (StepOptions o : new StepOptions[] {StepOptions.DEFAULT, new StepOptions(true, true, 0, false),
-                    new StepOptions(true, false, 1)}) {
+            for (StepOptions o : new StepOptions[] {StepOptions.DEFAULT, new StepOptions(true, true, 0, true, false)}) {
                 try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, o)) {
                     for (Gear gear : new Gear[] {Gear.LOW, Gear.MID, Gear.HIGH}) {
                         double[] tps = new double[runs];
@@ -145,7 +146,7 @@ public final class CudaBench {
                 parts.addAll(byKernel.values());
                 for (List<Launch> part : parts) {
                     d.setPosition(0);
-                    jcuda.driver.CUgraphExec g = device.capture(() -> part.forEach(device::launch));
+                    jcuda.driver.CUgraphExec g = device.capture(() -> part.forEach(l -> device.launch(l, true)));
                     try {
                         for (int i = 0; i < 3; i++) {
                             device.launch(g);

@@ -11,9 +11,7 @@ import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
-import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
-import jcuda.driver.CUfunction;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUmodule;
@@ -32,11 +30,24 @@ import org.jspecify.annotations.Nullable;
 final class CudaDevice implements AutoCloseable {
     /** Class-path resource holding the kernels' PTX (built by the Maven profile {@code nvcc}). */
     static final String PTX_RESOURCE = "/dev/gearbx/kernels/cuda/gearbx.ptx";
+    /**
+     * The same kernels built for compute capability 9.0 with the dependent-launch handshake; loaded instead of
+     * {@link #PTX_RESOURCE} on such cards.
+     */
+    static final String PTX_SM90_RESOURCE = "/dev/gearbx/kernels/cuda/gearbx-sm90.ptx";
+    /**
+     * System property naming a PTX file to load instead of the jar's (kernel experiments: variants built with other
+     * {@code -D} settings compared in one run); dependent launch is used when it holds the sm_90 handshake.
+     */
+    static final String PTX_FILE = "gearbx.cuda.ptxFile";
 
     private final CUcontext context = new CUcontext();
     private final CUmodule module = new CUmodule();
-    private final CUstream stream = new CUstream();
-    private final Map<String, CUfunction> functions = new HashMap<>();
+    private final RawHandles.Stream stream = new RawHandles.Stream();
+    private final Map<String, RawHandles.Function> functions = new HashMap<>();
+    private final String ptxResource;
+    private final boolean dependentLaunch;
+    private final String dependentLaunchAbsence;
     private final String name;
     private final int computeMajor;
     private final int computeMinor;
@@ -61,13 +72,30 @@ final class CudaDevice implements AutoCloseable {
         check(JCudaDriver.cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
         totalMemory = total[0];
         check(JCudaDriver.cuCtxCreate(context, 0, device), "cuCtxCreate");
-        byte[] ptx = ptx();
+        String override = System.getProperty(PTX_FILE);
+        byte[] sm90;
+        byte[] ptx;
+        if (override != null) {
+            ptx = readPtxFile(override);
+            sm90 = computeMajor >= 9 && new String(ptx, java.nio.charset.StandardCharsets.US_ASCII)
+                    .contains("griddepcontrol.wait") ? ptx : null;
+            ptxResource = override;
+        } else {
+            sm90 = computeMajor >= 9 ? resource(PTX_SM90_RESOURCE) : null;
+            ptx = sm90 != null ? sm90 : ptx();
+            ptxResource = sm90 != null ? PTX_SM90_RESOURCE : PTX_RESOURCE;
+        }
+        dependentLaunch = sm90 != null && DependentLaunch.available();
+        dependentLaunchAbsence = dependentLaunch ? ""
+                : computeMajor < 9 ? "compute capability " + computeCapability() + " is below 9.0"
+                : sm90 == null ? "no " + PTX_SM90_RESOURCE + " in the jar"
+                : DependentLaunch.unavailableReason();
         if (ptx == null) {
             JCudaDriver.cuCtxDestroy(context);
             throw new CudaException("no PTX at " + PTX_RESOURCE + " (gearbx-kernels-cuda was built without nvcc)");
         }
         byte[] terminated = java.util.Arrays.copyOf(ptx, ptx.length + 1);
-        check(JCudaDriver.cuModuleLoadData(module, terminated), "cuModuleLoadData(gearbx.ptx)");
+        check(JCudaDriver.cuModuleLoadData(module, terminated), "cuModuleLoadData(" + ptxResource + ")");
         check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
     }
 
@@ -78,7 +106,20 @@ final class CudaDevice implements AutoCloseable {
 
     /** The PTX bytes, or null when the jar has none. */
     static byte @Nullable [] ptx() {
-        try (InputStream in = CudaDevice.class.getResourceAsStream(PTX_RESOURCE)) {
+        return resource(PTX_RESOURCE);
+    }
+
+    private byte[] readPtxFile(String file) {
+        try {
+            return java.nio.file.Files.readAllBytes(java.nio.file.Path.of(file));
+        } catch (IOException | RuntimeException e) {
+            JCudaDriver.cuCtxDestroy(context);
+            throw new CudaException("cannot read the PTX file " + file + " named by -D" + PTX_FILE + ": " + e);
+        }
+    }
+
+    private static byte @Nullable [] resource(String name) {
+        try (InputStream in = CudaDevice.class.getResourceAsStream(name)) {
             return in == null ? null : in.readAllBytes();
         } catch (IOException e) {
             return null;
@@ -123,10 +164,32 @@ final class CudaDevice implements AutoCloseable {
         return stream;
     }
 
-    CUfunction function(String kernel) {
+    long streamAddress() {
+        return stream.address();
+    }
+
+    /** The PTX resource loaded (the sm_90 build on cards of compute capability 9.0 and above). */
+    String ptxResource() {
+        return ptxResource;
+    }
+
+    /**
+     * Whether launches can use programmatic dependent launch: the sm_90 PTX is loaded (its kernels wait for
+     * their predecessor) and {@code cuLaunchKernelEx} is bound ({@link DependentLaunch}).
+     */
+    boolean dependentLaunch() {
+        return dependentLaunch;
+    }
+
+    /** Why {@link #dependentLaunch()} is false (empty when it is true). */
+    String dependentLaunchAbsence() {
+        return dependentLaunchAbsence;
+    }
+
+    RawHandles.Function function(String kernel) {
         synchronized (functions) {
             return functions.computeIfAbsent(kernel, k -> {
-                CUfunction f = new CUfunction();
+                RawHandles.Function f = new RawHandles.Function();
                 check(JCudaDriver.cuModuleGetFunction(f, module, k), "cuModuleGetFunction(" + k + ")");
                 return f;
             });
@@ -138,7 +201,7 @@ final class CudaDevice implements AutoCloseable {
         if (bytes <= 0) {
             throw new IllegalArgumentException("device buffer '" + what + "' must have a positive size, got " + bytes);
         }
-        CUdeviceptr p = new CUdeviceptr();
+        RawHandles.DevicePointer p = new RawHandles.DevicePointer();
         check(JCudaDriver.cuMemAlloc(p, bytes), "cuMemAlloc(" + bytes + " bytes for " + what + ", "
                 + allocated.get() + " already allocated)");
         allocated.addAndGet(bytes);
@@ -212,7 +275,21 @@ final class CudaDevice implements AutoCloseable {
         check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
     }
 
-    /** Queues one kernel launch on the stream. */
+    /**
+     * Queues one kernel launch on the stream, with programmatic dependent launch when {@code dependent} and the
+     * launch was prepared for it.
+     */
+    void launch(Launch l, boolean dependent) {
+        DependentLaunch.Prepared p = l.dependent();
+        if (dependent && p != null) {
+            check(DependentLaunch.launch(p), "cuLaunchKernelEx(" + l.kernel() + ", grid " + l.grid() + ", block "
+                    + l.block() + ", programmatic dependent launch)");
+        } else {
+            launch(l);
+        }
+    }
+
+    /** Queues one kernel launch on the stream (in plain stream order). */
     void launch(Launch l) {
         check(JCudaDriver.cuLaunchKernel(l.function(), l.grid(), 1, 1, l.block(), 1, 1, 0, stream, l.parameters(), null),
                 "cuLaunchKernel(" + l.kernel() + ", grid " + l.grid() + ", block " + l.block() + ")");

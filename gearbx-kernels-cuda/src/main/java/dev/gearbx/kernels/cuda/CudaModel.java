@@ -74,7 +74,8 @@ final class CudaModel implements LoadedModel {
     @Override
     public String forwardDescription() {
         return "CUDA decode step on " + device.name() + " (sm_" + device.computeCapability().replace(".", "")
-                + ", JCuda driver API, " + options + ")";
+                + ", JCuda driver API" + (device.dependentLaunch() ? ", dependent launch available" : "") + ", "
+                + options + ")";
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.gearbx.kernels.cuda;
 
 import java.util.concurrent.atomic.AtomicBoolean;
-import jcuda.driver.CUdeviceptr;
 
 /**
  * Device memory allocated by {@link CudaDevice#alloc}.
@@ -11,8 +10,8 @@ import jcuda.driver.CUdeviceptr;
  * @param what what it holds, for messages
  * @param freed set once it has been freed
  */
-record DeviceBuffer(CUdeviceptr pointer, long bytes, String what, AtomicBoolean freed) {
-    DeviceBuffer(CUdeviceptr pointer, long bytes, String what) {
+record DeviceBuffer(RawHandles.DevicePointer pointer, long bytes, String what, AtomicBoolean freed) {
+    DeviceBuffer(RawHandles.DevicePointer pointer, long bytes, String what) {
         this(pointer, bytes, what, new AtomicBoolean());
     }
 

@@ -195,13 +195,13 @@ final class DeviceDecoder implements AutoCloseable {
             CUgraphExec g = captured.get(gear);
             if (g == null) {
                 List<Launch> launches = withLogits.get(gear);
-                g = device.capture(() -> launches.forEach(device::launch));
+                g = device.capture(() -> launches.forEach(l -> device.launch(l, options.dependentLaunch())));
                 captured.put(gear, g);
             }
             device.launch(g);
         } else {
             for (Launch l : (computeLogits ? withLogits : withoutLogits).get(gear)) {
-                device.launch(l);
+                device.launch(l, options.dependentLaunch());
             }
         }
         position++;

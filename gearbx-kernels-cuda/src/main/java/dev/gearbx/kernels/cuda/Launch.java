@@ -1,9 +1,13 @@
 package dev.gearbx.kernels.cuda;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One kernel launch with its parameters bound (built once per sequence and gear, then replayed every step).
@@ -12,12 +16,18 @@ import jcuda.driver.CUfunction;
  * @param function the loaded kernel
  * @param grid blocks (one-dimensional)
  * @param block threads per block
- * @param parameters the kernel parameter array
+ * @param parameters the kernel parameter array (JCuda's {@code cuLaunchKernel})
+ * @param dependent the same launch prepared for {@code cuLaunchKernelEx} with programmatic dependent launch, when
+ *     the device supports it (see {@link CudaDevice#dependentLaunch()})
  */
-record Launch(String kernel, CUfunction function, int grid, int block, Pointer parameters) {
+record Launch(String kernel, CUfunction function, int grid, int block, Pointer parameters,
+              DependentLaunch.@Nullable Prepared dependent) {
 
     /** Builds a launch; arguments are {@link DeviceBuffer}s, {@code Integer}, {@code Long} or {@code Float}. */
     static Launch of(CudaDevice device, String kernel, int grid, int block, Object... args) {
+        if (grid <= 0) {
+            throw new IllegalArgumentException("grid of " + kernel + " must be positive, got " + grid);
+        }
         List<Pointer> ps = new ArrayList<>(args.length);
         for (Object a : args) {
             ps.add(switch (a) {
@@ -28,9 +38,22 @@ record Launch(String kernel, CUfunction function, int grid, int block, Pointer p
                 default -> throw new IllegalArgumentException("kernel argument of type " + a.getClass() + " for " + kernel);
             });
         }
-        if (grid <= 0) {
-            throw new IllegalArgumentException("grid of " + kernel + " must be positive, got " + grid);
+        RawHandles.Function function = device.function(kernel);
+        DependentLaunch.Prepared dependent = null;
+        if (device.dependentLaunch()) {
+            Arena arena = Arena.ofAuto();
+            MemorySegment[] values = new MemorySegment[args.length];
+            for (int i = 0; i < args.length; i++) {
+                values[i] = switch (args[i]) {
+                    case DeviceBuffer b -> arena.allocateFrom(ValueLayout.JAVA_LONG, b.pointer().address());
+                    case Integer v -> arena.allocateFrom(ValueLayout.JAVA_INT, v);
+                    case Long v -> arena.allocateFrom(ValueLayout.JAVA_LONG, v);
+                    case Float v -> arena.allocateFrom(ValueLayout.JAVA_FLOAT, v);
+                    default -> throw new IllegalStateException("checked above");
+                };
+            }
+            dependent = DependentLaunch.prepare(arena, function.address(), device.streamAddress(), grid, block, values);
         }
-        return new Launch(kernel, device.function(kernel), grid, block, Pointer.to(ps.toArray(new Pointer[0])));
+        return new Launch(kernel, function, grid, block, Pointer.to(ps.toArray(new Pointer[0])), dependent);
     }
 }

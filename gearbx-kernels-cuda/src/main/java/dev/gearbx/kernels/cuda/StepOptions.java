@@ -10,14 +10,22 @@ package dev.gearbx.kernels.cuda;
  * @param affineLow LOW GEMVs decode each 4-bit code v as the float 1.5 + v / 16 (one byte permute, exact) and
  *     subtract 24 times the block's sum of x at the end, instead of decoding v itself (a byte permute and a
  *     subtraction per weight); both are exact up to float rounding of the sums
+ * @param dependentLaunch launch each kernel with programmatic dependent launch where the device allows it
+ *     ({@link CudaDevice#dependentLaunch()}: compute capability 9.0 and above), so that it is scheduled, and a GEMV
+ *     starts loading its weights, while the previous kernel still runs; ignored elsewhere
  */
-record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow) {
-    /** Graphs, permuted inputs, rows per warp chosen per matrix, affine LOW decoding. */
-    static final StepOptions DEFAULT = new StepOptions(true, true, 0, true);
+record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow, boolean dependentLaunch) {
+    /** Graphs, permuted inputs, rows per warp chosen per matrix, affine LOW decoding, dependent launch. */
+    static final StepOptions DEFAULT = new StepOptions(true, true, 0, true, true);
 
-    /** With affine LOW decoding. */
+    /** With affine LOW decoding and dependent launch. */
     StepOptions(boolean graphs, boolean permute, int rowsPerWarp) {
-        this(graphs, permute, rowsPerWarp, true);
+        this(graphs, permute, rowsPerWarp, true, true);
+    }
+
+    /** With dependent launch. */
+    StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow) {
+        this(graphs, permute, rowsPerWarp, affineLow, true);
     }
 
     StepOptions {
@@ -28,18 +36,19 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
 
     /**
      * Read from system properties {@code gearbx.cuda.graphs}, {@code .permute}, {@code .rowsPerWarp},
-     * {@code .affineLow}.
+     * {@code .affineLow}, {@code .dependentLaunch}.
      */
     static StepOptions fromSystemProperties() {
         return new StepOptions(Boolean.parseBoolean(System.getProperty(CudaBackendProvider.GRAPHS, "true")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.PERMUTE, "true")),
                 Integer.parseInt(System.getProperty(CudaBackendProvider.ROWS_PER_WARP, "0")),
-                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.AFFINE_LOW, "true")));
+                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.AFFINE_LOW, "true")),
+                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.DEPENDENT_LAUNCH, "true")));
     }
 
     @Override
     public String toString() {
         return "graphs=" + graphs + " permuted=" + permute + " rows/warp=" + (rowsPerWarp == 0 ? "auto" : rowsPerWarp)
-                + (affineLow ? "" : " exact LOW decode");
+                + (affineLow ? "" : " exact LOW decode") + (dependentLaunch ? "" : " no dependent launch");
     }
 }

@@ -60,6 +60,14 @@ class CudaDifferentialTest {
         }
     }
 
+    @Test
+    void dependentLaunchIsOnWhereTheCardHasIt() {
+        boolean hopper = Integer.parseInt(device.computeCapability().split("\\.")[0]) >= 9;
+        System.out.println("CUDA kernels " + device.ptxResource() + ", dependent launch "
+                + (device.dependentLaunch() ? "on" : "off: " + device.dependentLaunchAbsence()));
+        assertEquals(hopper, device.dependentLaunch(), device.dependentLaunchAbsence());
+    }
+
     static Path stories260K() {
         Path p = Path.of(System.getProperty("gearbx.models", "../shared/models")).resolve("stories260K.gguf");
         if (!Files.isRegularFile(p)) {
@@ -99,11 +107,11 @@ class CudaDifferentialTest {
                 int[] promptTokens = cpu.tokenizer().encode(prompt);
                 for (Gear gear : Gear.values()) {
                     // plain launches, natural order, one row per warp; then each option on; graphs with the
-                    // exact LOW decoding; the default
+                    // exact LOW decoding; graphs without dependent launch; the default (dependent launch on sm_90+)
                     for (StepOptions o : new StepOptions[] {new StepOptions(false, false, 1),
                             new StepOptions(false, true, 1), new StepOptions(false, true, 2),
                             new StepOptions(false, true, 4), new StepOptions(true, true, 0, false),
-                            StepOptions.DEFAULT}) {
+                            new StepOptions(true, true, 0, true, false), StepOptions.DEFAULT}) {
                         compareGear(cpu, weights, promptTokens, steps, gear, o, file.getFileName().toString());
                     }
                 }

@@ -41,6 +41,19 @@ class CudaProviderTest {
             byte[] ptx = CudaDevice.ptx();
             assertTrue(ptx != null && new String(ptx, java.nio.charset.StandardCharsets.US_ASCII).contains(".entry gemv_low"),
                     "the nvcc profile should have packaged gearbx.ptx with the gemv_low kernel");
+            byte[] hopper = CudaDevice.class.getResourceAsStream(CudaDevice.PTX_SM90_RESOURCE) == null ? null
+                    : readResource(CudaDevice.PTX_SM90_RESOURCE);
+            assertTrue(hopper != null && new String(hopper, java.nio.charset.StandardCharsets.US_ASCII)
+                    .contains("griddepcontrol.wait"), "the nvcc profile should have packaged gearbx-sm90.ptx with "
+                    + "the dependent-launch handshake");
+        }
+    }
+
+    private static byte[] readResource(String name) {
+        try (java.io.InputStream in = CudaDevice.class.getResourceAsStream(name)) {
+            return java.util.Objects.requireNonNull(in, name).readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 }
