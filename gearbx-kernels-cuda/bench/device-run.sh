@@ -16,7 +16,7 @@ cp=$(ls "$here"/lib/*.jar | grep -v console-standalone | tr '\n' ':')
 flags="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Djava.io.tmpdir=/tmp"
 if [ "$what" = all ] || [ "$what" = tests ]; then
   timeout 240 java $flags -Xmx4g -Dgearbx.models="$here/models" -jar "$here"/lib/junit-platform-console-standalone-*.jar \
-    execute --class-path "$cp$here/test-classes" --select-class dev.gearbx.kernels.cuda.CudaProviderTest --select-class dev.gearbx.kernels.cuda.CudaDifferentialTest --details=tree --disable-ansi-colors \
+    execute --class-path "$cp$here/test-classes" --select-class dev.gearbx.kernels.cuda.CudaProviderTest --select-class dev.gearbx.kernels.cuda.CudaDifferentialTest --select-class dev.gearbx.kernels.cuda.CudaTopKSamplingTest --details=tree --disable-ansi-colors \
     --disable-banner 2>&1 | grep -v 'incubator modules' | tee "$out/tests.log"
 fi
 if [ "$what" = all ] || [ "$what" = bench ]; then

@@ -123,7 +123,62 @@ public final class CudaBench {
             System.out.printf(Locale.ROOT, "LOW/HIGH ratio (best configuration of each gear): %.2fx; MID/HIGH %.2fx%n",
                     best.get(Gear.LOW) / best.get(Gear.HIGH), best.get(Gear.MID) / best.get(Gear.HIGH));
             routed(device, w, tokens);
+            sampled(device, w, tokens);
         }
+    }
+
+    /**
+     * Sampled decode (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05) at LOW and HIGH: top-k on the device
+     * (graph replays, no readback) against the logits read back every step and sampled by the engine's sampler on
+     * the host (the path such requests took before, and still take for what the device does not sample).
+     */
+    static void sampled(CudaDevice device, DeviceWeights w, int tokens) {
+        dev.gearbx.engine.sampling.SamplingParams params =
+                new dev.gearbx.engine.sampling.SamplingParams(0.8f, 40, 0.95f, 0.05f, 1f, 64, 1L);
+        int vocab = w.shape().vocabularySize();
+        DeviceSampling sampling = java.util.Objects.requireNonNull(DeviceSampling.of(params, vocab), "device sampling");
+        StringBuilder line = new StringBuilder("sampled decode (T 0.8, top-k 40, top-p 0.95, min-p 0.05), tok/s:");
+        try (DeviceDecoder onDevice = new DeviceDecoder(device, w, tokens + 16, StepOptions.DEFAULT, sampling);
+                DeviceDecoder host = new DeviceDecoder(device, w, tokens + 16, StepOptions.DEFAULT)) {
+            onDevice.setUniforms(0, sampling.uniforms(tokens + 16));
+            for (Gear gear : new Gear[] {Gear.LOW, Gear.HIGH}) {
+                double[] dvc = new double[3];
+                double[] hst = new double[3];
+                for (int r = 0; r < 3; r++) {
+                    onDevice.setPosition(0);
+                    onDevice.setToken(1);
+                    for (int i = 0; i < 8; i++) {
+                        onDevice.step(gear, true);
+                    }
+                    float ms = device.time(() -> {
+                        for (int i = 0; i < tokens; i++) {
+                            onDevice.step(gear, true);
+                        }
+                    });
+                    dvc[r] = tokens / (ms / 1e3);
+                    dev.gearbx.engine.sampling.Sampler sampler = dev.gearbx.engine.sampling.Sampler.of(params);
+                    host.setPosition(0);
+                    host.setToken(1);
+                    long t0 = 0;
+                    for (int i = 0; i < tokens + 8; i++) {
+                        if (i == 8) {
+                            t0 = System.nanoTime();
+                        }
+                        host.step(gear, true);
+                        float[] logits = host.logits();
+                        int token = sampler.sample(logits, vocab);
+                        sampler.accept(token);
+                        host.setToken(token);
+                    }
+                    hst[r] = tokens / ((System.nanoTime() - t0) / 1e9);
+                }
+                Arrays.sort(dvc);
+                Arrays.sort(hst);
+                line.append(String.format(Locale.ROOT, " %s on device %.1f [%.1f..%.1f], host sampler %.1f [%.1f..%.1f];",
+                        gear, dvc[1], dvc[0], dvc[2], hst[1], hst[0], hst[2]));
+            }
+        }
+        System.out.println(line);
     }
 
     /**

@@ -239,6 +239,14 @@ final class CudaDevice implements AutoCloseable {
         }
     }
 
+    void uploadDoubles(DeviceBuffer dst, long offset, double[] src) {
+        if (src.length == 0) {
+            return;
+        }
+        check(JCudaDriver.cuMemcpyHtoD(dst.pointer().withByteOffset(offset), Pointer.to(src), (long) src.length * 8),
+                "cuMemcpyHtoD(" + src.length + " doubles to " + dst.what() + ")");
+    }
+
     void uploadFloats(DeviceBuffer dst, long offset, float[] src) {
         check(JCudaDriver.cuMemcpyHtoD(dst.pointer().withByteOffset(offset), Pointer.to(src), (long) src.length * 4),
                 "cuMemcpyHtoD(" + src.length + " floats to " + dst.what() + ")");

@@ -49,10 +49,10 @@ final class CudaModel implements LoadedModel {
         return weights;
     }
 
-    DeviceDecoder newDecoder(int capacity) {
+    DeviceDecoder newDecoder(int capacity, DeviceSampling sampling) {
         synchronized (device) {
             device.bind();
-            return new DeviceDecoder(device, weights, capacity, options);
+            return new DeviceDecoder(device, weights, capacity, options, sampling);
         }
     }
 

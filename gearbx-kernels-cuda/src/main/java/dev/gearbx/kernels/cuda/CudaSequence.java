@@ -22,8 +22,10 @@ import java.util.NoSuchElementException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One generation on the device. Greedy requests (no repetition penalty, no custom sampler or interceptor) run
- * entirely on the device: each batch of {@code k = routing.deferredSteps()} steps is queued back to back (the
+ * One generation on the device. Greedy requests, and sampled ones with top-k in 1..256 (below the vocabulary), run
+ * entirely on the device when they have no repetition penalty, custom sampler or interceptor (see
+ * {@link DeviceSampling}; the uniform of each draw comes from the request's seed as on the CPU, so a seed gives the
+ * same tokens): each batch of {@code k = routing.deferredSteps()} steps is queued back to back (the
  * device feeds each sampled token to the next step) and only the k token ids, entropies and log probabilities
  * are read back, so up to k - 1 tokens are computed ahead of demand; tokens past a stop are discarded. Other
  * requests read the logits back every step and sample on the host with the engine's sampler. The gear policy
@@ -39,6 +41,7 @@ final class CudaSequence implements Sequence {
     private final int[] prompt;
     private final int vocab;
     private final boolean onDevice;
+    private final DeviceSampling deviceSampling;
     private final @Nullable Sampler sampler;
     private final StringBuilder text = new StringBuilder();
     private final EnumMap<Gear, Integer> gearSteps = new EnumMap<>(Gear.class);
@@ -65,12 +68,14 @@ final class CudaSequence implements Sequence {
         int context = model.contextLength();
         this.prompt = request.encodePrompt(tokenizer, context);
         int capacity = (int) Math.min(context, (long) prompt.length + request.maxTokens());
-        this.onDevice = request.sampling().isGreedy() && request.sampling().repetitionPenalty() == 1f
-                && request.sampler() == null && request.interceptor() == null;
+        DeviceSampling ds = request.sampler() == null && request.interceptor() == null
+                ? DeviceSampling.of(request.sampling(), vocab) : null;
+        this.onDevice = ds != null;
+        this.deviceSampling = ds != null ? ds : DeviceSampling.GREEDY;
         this.sampler = onDevice ? null
                 : request.sampler() != null ? request.sampler().get() : Sampler.of(request.sampling());
         this.decoder = new StreamingDecoder(tokenizer);
-        this.device = model.newDecoder(capacity);
+        this.device = model.newDecoder(capacity, deviceSampling);
         this.kvCacheBytes = device.kvCacheBytes();
     }
 
@@ -197,6 +202,10 @@ final class CudaSequence implements Sequence {
             sampler.accept(last);
         }
         d.setToken(last);
+        if (!deviceSampling.greedy()) {
+            // draw i samples the step at position prompt.length - 1 + i
+            d.setUniforms(prompt.length - 1, deviceSampling.uniforms(d.capacity() - (prompt.length - 1)));
+        }
         thresholds = calibrate ? Thresholds.calibrate(d.results(0, prompt.length - 1).entropies(), vocab, 4, base) : base;
         GearPolicy custom = request.policy() == null ? null : request.policy().get();
         return new Router(options, vocab, thresholds, custom, initial);
@@ -222,6 +231,11 @@ final class CudaSequence implements Sequence {
         return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), prompt.length,
                 stopReason == null ? StopReason.CANCELLED : stopReason, prefillNanos, firstTokenNanos, decodeNanos,
                 gearSteps, router == null ? 0 : router.shifts(), request.routing().pinned() != null ? null : thresholds);
+    }
+
+    /** Whether this sequence samples on the device (else it reads the logits back every step). */
+    boolean samplesOnDevice() {
+        return onDevice;
     }
 
     @Override

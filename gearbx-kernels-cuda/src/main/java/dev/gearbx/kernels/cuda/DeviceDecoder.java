@@ -11,8 +11,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The decode step of one sequence on the device: activations, KV cache (float32, per layer) and the step's
  * launches, built once per gear. The position and the input token live in device memory ({@code ctrl}), and a
- * step with logits ends with greedy sampling and the entropy on the device, which writes the next input token
- * itself: steps can run back to back with nothing crossing to the host. Token ids, entropies and log
+ * step with logits ends with sampling (greedy or top-k, {@link DeviceSampling}) and the entropy on the device,
+ * which writes the next input token itself: steps can run back to back with nothing crossing to the host. Token ids, entropies and log
  * probabilities accumulate in device rings indexed by position, read back in batches ({@link #results}).
  * Optionally each gear's step with logits is captured once as a CUDA graph and replayed. Not thread-safe.
  */
@@ -21,6 +21,7 @@ final class DeviceDecoder implements AutoCloseable {
     private final DeviceWeights weights;
     private final int capacity;
     private final StepOptions options;
+    private final DeviceSampling sampling;
     private final List<DeviceBuffer> owned = new ArrayList<>();
     private final DeviceBuffer x;
     private final DeviceBuffer xb;
@@ -32,6 +33,8 @@ final class DeviceDecoder implements AutoCloseable {
     private final DeviceBuffer ctrl;
     private final DeviceBuffer samplePartials;
     private final DeviceBuffer sampleCounter;
+    private final @Nullable DeviceBuffer candidates;
+    private final @Nullable DeviceBuffer uniforms;
     private final DeviceBuffer tokens;
     private final DeviceBuffer entropies;
     private final DeviceBuffer logProbabilities;
@@ -42,11 +45,19 @@ final class DeviceDecoder implements AutoCloseable {
     private final Map<Gear, CUgraphExec> captured = new EnumMap<>(Gear.class);
     private int position;
 
+    /** A decoder that samples greedily. */
+    DeviceDecoder(CudaDevice device, DeviceWeights weights, int capacity, StepOptions options) {
+        this(device, weights, capacity, options, DeviceSampling.GREEDY);
+    }
+
     /**
      * @param capacity most positions this sequence holds
      * @param options graphs, input order, rows per warp
+     * @param sampling how each step with logits picks its token (greedy, or top-k with uniforms set through
+     *     {@link #setUniforms})
      */
-    DeviceDecoder(CudaDevice device, DeviceWeights weights, int capacity, StepOptions options) {
+    DeviceDecoder(CudaDevice device, DeviceWeights weights, int capacity, StepOptions options,
+            DeviceSampling sampling) {
         DeviceShape s = weights.shape();
         if (capacity < 1 || capacity > s.contextLength()) {
             throw new IllegalArgumentException("sequence capacity must be in 1.." + s.contextLength()
@@ -56,6 +67,11 @@ final class DeviceDecoder implements AutoCloseable {
         this.weights = weights;
         this.capacity = capacity;
         this.options = options;
+        this.sampling = sampling;
+        if (!sampling.greedy() && DeviceSampling.blocks(s.vocabularySize()) > DeviceSampling.MAX_BLOCKS) {
+            throw new IllegalArgumentException("device top-k sampling takes vocabularies up to "
+                    + DeviceSampling.MAX_BLOCKS * DeviceSampling.SLICE + " tokens, got " + s.vocabularySize());
+        }
         if (s.headDim() > 256) {
             throw new CudaException("head width " + s.headDim() + " is above the attention kernel's limit of 256");
         }
@@ -68,8 +84,12 @@ final class DeviceDecoder implements AutoCloseable {
             logits = buffer(4L * s.vocabularySize(), "logits");
             scores = buffer(4L * s.heads() * capacity, "attention scores");
             ctrl = buffer(16, "ctrl");
-            samplePartials = buffer(36L * sampleBlocks(), "sampling partials");
+            samplePartials = buffer(36L * Math.max(sampleBlocks(), DeviceSampling.blocks(s.vocabularySize())),
+                    "sampling partials");
             sampleCounter = buffer(16, "sampling counter");
+            candidates = sampling.greedy() ? null
+                    : buffer(8L * sampling.topK() * DeviceSampling.blocks(s.vocabularySize()), "top-k candidates");
+            uniforms = sampling.greedy() ? null : buffer(8L * capacity, "sampling uniforms");
             tokens = buffer(4L * capacity, "token ring");
             entropies = buffer(4L * capacity, "entropy ring");
             logProbabilities = buffer(4L * capacity, "log-probability ring");
@@ -142,8 +162,15 @@ final class DeviceDecoder implements AutoCloseable {
             GearMatrix out = weights.output(gear);
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, weights.outputNorm(), xb, s.dim(), s.rmsEps(), out.xChunk(pm)));
             p.add(out.gemv(device, xb, logits, 0, 4, o));
-            p.add(Launch.of(device, "sample_greedy", sampleBlocks(), 256, logits, s.vocabularySize(), ctrl, tokens,
-                    entropies, logProbabilities, samplePartials, sampleCounter));
+            if (sampling.greedy()) {
+                p.add(Launch.of(device, "sample_greedy", sampleBlocks(), 256, logits, s.vocabularySize(), ctrl, tokens,
+                        entropies, logProbabilities, samplePartials, sampleCounter));
+            } else {
+                p.add(Launch.of(device, "sample_topk", DeviceSampling.blocks(s.vocabularySize()), 256, logits,
+                        s.vocabularySize(), ctrl, tokens, entropies, logProbabilities, samplePartials, sampleCounter,
+                        java.util.Objects.requireNonNull(candidates), java.util.Objects.requireNonNull(uniforms),
+                        sampling.topK(), 1f / sampling.temperature(), sampling.minP(), sampling.topP()));
+            }
         } else {
             p.add(Launch.of(device, "advance", 1, 32, ctrl));
         }
@@ -172,6 +199,22 @@ final class DeviceDecoder implements AutoCloseable {
                     + weights.shape().vocabularySize());
         }
         device.writeInts(ctrl, 1, new int[] {token});
+    }
+
+    /**
+     * Sets the uniform draws of the steps at positions {@code from, from + 1, ...} (top-k sampling only; a step at
+     * position p samples with uniform p).
+     */
+    void setUniforms(int from, double[] values) {
+        DeviceBuffer u = uniforms;
+        if (u == null) {
+            throw new IllegalStateException("this decoder samples greedily; it takes no uniforms");
+        }
+        if (from < 0 || from + values.length > capacity) {
+            throw new IllegalArgumentException("uniforms for positions [" + from + ", " + (from + values.length)
+                    + ") are outside [0, " + capacity + ")");
+        }
+        device.uploadDoubles(u, 8L * from, values);
     }
 
     /** Moves the sequence to {@code position} (0 starts over; the cache beyond it is overwritten by later steps). */
@@ -236,9 +279,9 @@ final class DeviceDecoder implements AutoCloseable {
     /**
      * Results of consecutive steps.
      *
-     * @param tokens greedy token of each step
+     * @param tokens sampled token of each step
      * @param entropies entropy in bits of each step's logits (NaN when they held NaN or infinity)
-     * @param logProbabilities natural log of each greedy token's probability
+     * @param logProbabilities natural log of each sampled token's probability (under the untempered softmax)
      */
     record Results(int[] tokens, float[] entropies, float[] logProbabilities) {}
 

@@ -186,6 +186,37 @@ class CudaDifferentialTest {
         }
     }
 
+    @Test
+    void sampledSequenceOnTheDeviceMatchesTheCpuGeneration() {
+        GearConfig gears = allManaged();
+        List<SamplingParams> settings = List.of(
+                new SamplingParams(0.8f, 40, 0.95f, 0.05f, 1f, 64, 7L),
+                new SamplingParams(1.3f, 256, 1f, 0f, 1f, 64, 11L),
+                new SamplingParams(0.5f, 3, 0.6f, 0f, 1f, 64, 12345L));
+        for (SamplingParams sampling : settings) {
+            for (RoutingOptions routing : List.of(RoutingOptions.pinned(Gear.HIGH),
+                    RoutingOptions.builder().deferredSteps(4).build())) {
+                GenerationRequest request = GenerationRequest.builder("Once upon a time").maxTokens(40)
+                        .sampling(sampling).routing(routing).build();
+                GenerationResult expected;
+                try (LlamaModel cpu = LlamaModel.load(stories260K(), Kernels.preferred(), gears)) {
+                    expected = new Generator(cpu).generate(request);
+                }
+                try (LoadedModel gpu = new CudaBackendProvider().create().load(stories260K(), gears);
+                        Sequence s = gpu.start(request)) {
+                    assertTrue(((CudaSequence) s).samplesOnDevice(), "top-k " + sampling.topK() + " samples on the device");
+                    while (s.hasNext()) {
+                        s.next();
+                    }
+                    GenerationResult actual = s.result();
+                    System.out.printf("sampled %s, %s: %s%n", sampling, routing.pinned() == null ? "routed k=4"
+                            : "pinned " + routing.pinned(), actual.text().strip());
+                    assertArrayEquals(expected.tokenIds(), actual.tokenIds(), "tokens for " + sampling + ", " + routing);
+                }
+            }
+        }
+    }
+
     static double relativeError(float[] actual, float[] expected) {
         double num = 0;
         double den = 0;
