@@ -31,7 +31,8 @@ import org.jspecify.annotations.Nullable;
  * {@value #ROWS_PER_WARP} (default 0: per matrix) how many rows a GEMV warp computes together; {@value #AFFINE_LOW}
  * ({@code true} by default) whether LOW GEMVs decode codes affinely (see the kernels); {@value #DEPENDENT_LAUNCH}
  * ({@code true} by default) whether kernels use programmatic dependent launch on cards that have it (compute
- * capability 9.0 and above).
+ * capability 9.0 and above); {@value #FUSED_NORM} ({@code true} by default) whether RMSNorms are folded into the
+ * kernels around them.
  */
 public final class CudaBackendProvider implements BackendProvider {
     public static final String NAME = "cuda";
@@ -51,6 +52,11 @@ public final class CudaBackendProvider implements BackendProvider {
      * scheduled (and a GEMV starts its weight loads) while the previous one ends ({@code true}/{@code false}).
      */
     public static final String DEPENDENT_LAUNCH = "gearbx.cuda.dependentLaunch";
+    /**
+     * System property: fold the RMSNorms into the embedding and GEMV kernels instead of launching one kernel per
+     * norm ({@code true}/{@code false}).
+     */
+    public static final String FUSED_NORM = "gearbx.cuda.fusedNorm";
 
     private static volatile @Nullable Availability probed;
 

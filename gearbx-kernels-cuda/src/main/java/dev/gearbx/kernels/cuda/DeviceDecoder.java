@@ -17,6 +17,9 @@ import org.jspecify.annotations.Nullable;
  * Optionally each gear's step with logits is captured once as a CUDA graph and replayed. Not thread-safe.
  */
 final class DeviceDecoder implements AutoCloseable {
+    /** Partial sums of squares per RMSNorm in the fused-norm programs (NORM_SLOTS in gearbx.cu). */
+    private static final int NORM_SLOTS = 32;
+    private static final long NORM_BYTES = 8L * NORM_SLOTS;
     private final CudaDevice device;
     private final DeviceWeights weights;
     private final int capacity;
@@ -33,6 +36,7 @@ final class DeviceDecoder implements AutoCloseable {
     private final DeviceBuffer ctrl;
     private final DeviceBuffer samplePartials;
     private final DeviceBuffer sampleCounter;
+    private final DeviceBuffer norms;
     private final @Nullable DeviceBuffer candidates;
     private final @Nullable DeviceBuffer uniforms;
     private final DeviceBuffer tokens;
@@ -87,6 +91,7 @@ final class DeviceDecoder implements AutoCloseable {
             samplePartials = buffer(36L * Math.max(sampleBlocks(), DeviceSampling.blocks(s.vocabularySize())),
                     "sampling partials");
             sampleCounter = buffer(16, "sampling counter");
+            norms = buffer(8L * NORM_SLOTS * (2 * s.layers() + 1), "RMSNorm sums of squares");
             candidates = sampling.greedy() ? null
                     : buffer(8L * sampling.topK() * DeviceSampling.blocks(s.vocabularySize()), "top-k candidates");
             uniforms = sampling.greedy() ? null : buffer(8L * capacity, "sampling uniforms");
@@ -134,6 +139,63 @@ final class DeviceDecoder implements AutoCloseable {
     }
 
     private List<Launch> program(Gear gear, boolean computeLogits) {
+        return options.fusedNorm() ? fusedNormProgram(gear, computeLogits) : normKernelProgram(gear, computeLogits);
+    }
+
+    /**
+     * The step with the RMSNorms folded into the kernels around them: {@code embed_norm} writes x, the first norm's
+     * weighted input u = x * w and sum x^2 (norm 0; each norm has NORM_SLOTS partial sums); each residual GEMV writes the next norm's u into
+     * xb and adds its squares to the next norms[i]; each GEMV reading xb scales its dots by that norm
+     * (see GemvNorm in gearbx.cu). 5 launches per layer instead of 7.
+     */
+    private List<Launch> fusedNormProgram(Gear gear, boolean computeLogits) {
+        DeviceShape s = weights.shape();
+        List<Launch> p = new ArrayList<>();
+        boolean pm = options.permute();
+        StepOptions o = options;
+        float eps = s.rmsEps();
+        long normBase = norms.pointer().address();
+        GearMatrix e = weights.embedding();
+        GearMatrix out = weights.output(gear);
+        int layers = s.layers();
+        p.add(Launch.of(device, "embed_norm", 1, 1024, e.buffer(), e.view().denseType(), ctrl, x, s.dim(),
+                weights.layers().get(0).attnNorm(), xb, weights.layers().get(0).qkv().get(gear).xChunk(pm), norms,
+                2 * layers + 1));
+        float attScale = (float) (1.0 / Math.sqrt(s.headDim()));
+        long xbAddress = xb.pointer().address();
+        for (int l = 0; l < layers; l++) {
+            DeviceWeights.Layer w = weights.layers().get(l);
+            GearMatrix qkvW = w.qkv().get(gear);
+            GearMatrix wo = w.wo().get(gear);
+            GearMatrix gateUp = w.gateUp().get(gear);
+            GearMatrix down = w.down().get(gear);
+            boolean lastLayer = l == layers - 1;
+            DeviceBuffer nextNorm = lastLayer ? weights.outputNorm() : weights.layers().get(l + 1).attnNorm();
+            int nextChunk = lastLayer ? out.xChunk(pm) : weights.layers().get(l + 1).qkv().get(gear).xChunk(pm);
+            p.add(qkvW.gemv(device, xb, qkv, 0, 4, o,
+                    new GearMatrix.NormLink(normBase + NORM_BYTES * (2 * l), eps, 0L, 0L, 0L, 4)));
+            p.add(Launch.of(device, "attention", s.heads(), 512, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
+                    weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0,
+                    capacity, attScale, wo.xChunk(pm)));
+            p.add(wo.gemv(device, att, x, 1, 4, o, new GearMatrix.NormLink(0L, eps, w.ffnNorm().pointer().address(),
+                    xbAddress, normBase + NORM_BYTES * (2 * l + 1), gateUp.xChunk(pm))));
+            p.add(gateUp.gemv(device, xb, hb, 2, down.xChunk(pm), o,
+                    new GearMatrix.NormLink(normBase + NORM_BYTES * (2 * l + 1), eps, 0L, 0L, 0L, 4)));
+            p.add(down.gemv(device, hb, x, 1, 4, o, new GearMatrix.NormLink(0L, eps, nextNorm.pointer().address(),
+                    xbAddress, normBase + NORM_BYTES * (2 * l + 2), nextChunk)));
+        }
+        if (computeLogits) {
+            p.add(out.gemv(device, xb, logits, 0, 4, o,
+                    new GearMatrix.NormLink(normBase + NORM_BYTES * (2 * layers), eps, 0L, 0L, 0L, 4)));
+            p.add(sampleLaunch());
+        } else {
+            p.add(Launch.of(device, "advance", 1, 32, ctrl));
+        }
+        return p;
+    }
+
+    /** The step with one RMSNorm kernel per norm. */
+    private List<Launch> normKernelProgram(Gear gear, boolean computeLogits) {
         DeviceShape s = weights.shape();
         List<Launch> p = new ArrayList<>();
         GearMatrix e = weights.embedding();
@@ -162,19 +224,24 @@ final class DeviceDecoder implements AutoCloseable {
             GearMatrix out = weights.output(gear);
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, weights.outputNorm(), xb, s.dim(), s.rmsEps(), out.xChunk(pm)));
             p.add(out.gemv(device, xb, logits, 0, 4, o));
-            if (sampling.greedy()) {
-                p.add(Launch.of(device, "sample_greedy", sampleBlocks(), 256, logits, s.vocabularySize(), ctrl, tokens,
-                        entropies, logProbabilities, samplePartials, sampleCounter));
-            } else {
-                p.add(Launch.of(device, "sample_topk", DeviceSampling.blocks(s.vocabularySize()), 256, logits,
-                        s.vocabularySize(), ctrl, tokens, entropies, logProbabilities, samplePartials, sampleCounter,
-                        java.util.Objects.requireNonNull(candidates), java.util.Objects.requireNonNull(uniforms),
-                        sampling.topK(), 1f / sampling.temperature(), sampling.minP(), sampling.topP()));
-            }
+            p.add(sampleLaunch());
         } else {
             p.add(Launch.of(device, "advance", 1, 32, ctrl));
         }
         return p;
+    }
+
+    /** The step's last launch with logits: greedy or top-k sampling and the entropy. */
+    private Launch sampleLaunch() {
+        DeviceShape s = weights.shape();
+        if (sampling.greedy()) {
+            return Launch.of(device, "sample_greedy", sampleBlocks(), 256, logits, s.vocabularySize(), ctrl, tokens,
+                    entropies, logProbabilities, samplePartials, sampleCounter);
+        }
+        return Launch.of(device, "sample_topk", DeviceSampling.blocks(s.vocabularySize()), 256, logits,
+                s.vocabularySize(), ctrl, tokens, entropies, logProbabilities, samplePartials, sampleCounter,
+                java.util.Objects.requireNonNull(candidates), java.util.Objects.requireNonNull(uniforms),
+                sampling.topK(), 1f / sampling.temperature(), sampling.minP(), sampling.topP());
     }
 
     /** Blocks of the sampling kernel: about 1024 logits each, at most 128. */

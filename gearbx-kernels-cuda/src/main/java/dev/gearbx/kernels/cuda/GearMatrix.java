@@ -76,6 +76,22 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
      * {@code outChunk}); {@code x} is stored as {@link #xChunk} says.
      */
     Launch gemv(CudaDevice device, DeviceBuffer x, DeviceBuffer out, int mode, int outChunk, StepOptions options) {
+        return gemv(device, x, out, mode, outChunk, options, NormLink.NONE);
+    }
+
+    /**
+     * The RMSNorms a GEMV takes over in the fused-norm programs (see {@code GemvNorm} in gearbx.cu): the scale of its
+     * input's norm ({@code inNorm}: the device address of sum x^2, or 0), and for a residual GEMV the next norm's
+     * weights, where its weighted input goes (stored for a consumer that wants {@code uChunk}) and the address its
+     * squares are added to (0 when it feeds no norm).
+     */
+    record NormLink(long inNorm, float eps, long normWeights, long u, long normOut, int uChunk) {
+        static final NormLink NONE = new NormLink(0L, 0f, 0L, 0L, 0L, 4);
+    }
+
+    /** {@link #gemv(CudaDevice, DeviceBuffer, DeviceBuffer, int, int, StepOptions)} with the norms of {@code norm}. */
+    Launch gemv(CudaDevice device, DeviceBuffer x, DeviceBuffer out, int mode, int outChunk, StepOptions options,
+            NormLink norm) {
         int outRows = mode == 2 ? rows / 2 : rows;
         int r = view.nested() || options.rowsPerWarp() != 0
                 ? rowsPerWarp(outRows * (mode == 2 ? 2 : 1), mode, options.rowsPerWarp())
@@ -86,8 +102,10 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
         String kernel = (view == View.LOW && !options.affineLow() ? "gemv_lowx" : view.kernel) + "_r" + r;
         return view.nested()
                 ? Launch.of(device, kernel, grid, 128, buffer, highOffset, residualOffset, x, out, outRows, cols,
-                        groupSize, mode, xperm, outChunk)
-                : Launch.of(device, kernel, grid, 128, buffer, x, out, outRows, cols, mode, xperm, outChunk);
+                        groupSize, mode, xperm, outChunk, norm.inNorm(), norm.eps(), norm.normWeights(), norm.u(),
+                        norm.normOut(), norm.uChunk())
+                : Launch.of(device, kernel, grid, 128, buffer, x, out, outRows, cols, mode, xperm, outChunk,
+                        norm.inNorm(), norm.eps(), norm.normWeights(), norm.u(), norm.normOut(), norm.uChunk());
     }
 
     /**

@@ -13,19 +13,28 @@ package dev.gearbx.kernels.cuda;
  * @param dependentLaunch launch each kernel with programmatic dependent launch where the device allows it
  *     ({@link CudaDevice#dependentLaunch()}: compute capability 9.0 and above), so that it is scheduled, and a GEMV
  *     starts loading its weights, while the previous kernel still runs; ignored elsewhere
+ * @param fusedNorm fold the RMSNorms into the kernels around them (the embedding and the residual GEMVs write the
+ *     weighted input and sum its squares, the next GEMV scales its dots) instead of launching one RMSNorm kernel
+ *     per norm
  */
-record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow, boolean dependentLaunch) {
-    /** Graphs, permuted inputs, rows per warp chosen per matrix, affine LOW decoding, dependent launch. */
-    static final StepOptions DEFAULT = new StepOptions(true, true, 0, true, true);
+record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow, boolean dependentLaunch,
+        boolean fusedNorm) {
+    /** Graphs, permuted inputs, rows per warp chosen per matrix, affine LOW decoding, dependent launch, fused norms. */
+    static final StepOptions DEFAULT = new StepOptions(true, true, 0, true, true, true);
 
     /** With affine LOW decoding and dependent launch. */
     StepOptions(boolean graphs, boolean permute, int rowsPerWarp) {
-        this(graphs, permute, rowsPerWarp, true, true);
+        this(graphs, permute, rowsPerWarp, true, true, true);
     }
 
     /** With dependent launch. */
     StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow) {
-        this(graphs, permute, rowsPerWarp, affineLow, true);
+        this(graphs, permute, rowsPerWarp, affineLow, true, true);
+    }
+
+    /** With fused norms. */
+    StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow, boolean dependentLaunch) {
+        this(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, true);
     }
 
     StepOptions {
@@ -36,19 +45,21 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
 
     /**
      * Read from system properties {@code gearbx.cuda.graphs}, {@code .permute}, {@code .rowsPerWarp},
-     * {@code .affineLow}, {@code .dependentLaunch}.
+     * {@code .affineLow}, {@code .dependentLaunch}, {@code .fusedNorm}.
      */
     static StepOptions fromSystemProperties() {
         return new StepOptions(Boolean.parseBoolean(System.getProperty(CudaBackendProvider.GRAPHS, "true")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.PERMUTE, "true")),
                 Integer.parseInt(System.getProperty(CudaBackendProvider.ROWS_PER_WARP, "0")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.AFFINE_LOW, "true")),
-                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.DEPENDENT_LAUNCH, "true")));
+                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.DEPENDENT_LAUNCH, "true")),
+                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.FUSED_NORM, "true")));
     }
 
     @Override
     public String toString() {
         return "graphs=" + graphs + " permuted=" + permute + " rows/warp=" + (rowsPerWarp == 0 ? "auto" : rowsPerWarp)
-                + (affineLow ? "" : " exact LOW decode") + (dependentLaunch ? "" : " no dependent launch");
+                + (affineLow ? "" : " exact LOW decode") + (dependentLaunch ? "" : " no dependent launch")
+                + (fusedNorm ? "" : " RMSNorm kernels");
     }
 }
