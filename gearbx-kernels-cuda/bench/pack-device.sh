@@ -25,7 +25,7 @@ console="$m2/org/junit/platform/junit-platform-console-standalone/1.14.4/junit-p
 cp "$console" "$dest/lib/"
 rm -rf "$dest/test-classes" && cp -r gearbx-kernels-cuda/target/test-classes "$dest/test-classes"
 cp "${GEARBX_MODELS:-../shared/models}/stories260K.gguf" "$dest/models/"
-cp gearbx-kernels-cuda/bench/device-run.sh gearbx-kernels-cuda/bench/device-compare.sh gearbx-kernels-cuda/bench/device-ptx-variants.sh gearbx-kernels-cuda/bench/torch_baseline.py "$dest/"
+cp gearbx-kernels-cuda/bench/device-run.sh gearbx-kernels-cuda/bench/device-compare.sh gearbx-kernels-cuda/bench/device-ptx-variants.sh gearbx-kernels-cuda/bench/device-ncu.sh gearbx-kernels-cuda/bench/torch_baseline.py "$dest/"
 du -sh "$dest"
 if [ $# -gt 0 ]; then
   mkdir -p "$1/.device" && rm -rf "$1/.device/cuda" && cp -r "$dest" "$1/.device/cuda"

@@ -358,6 +358,12 @@ __device__ __forceinline__ float scale_at(const unsigned short* __restrict__ sca
     return __half2float(__ushort_as_half(__ldg(scales + i)));
 }
 
+// loop iterations of the nested GEMVs unrolled together (their loads issued at once)
+#ifndef GEARBX_NESTED_UNROLL
+#define GEARBX_NESTED_UNROLL 2
+#endif
+constexpr int kNestedUnroll = GEARBX_NESTED_UNROLL;  // pragma arguments are not macro-expanded
+
 template <bool mid, bool affine, int R>
 __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict__ base, long long highOff,
                                                  long long resOff, const float* __restrict__ x, float* out, int rows,
@@ -384,7 +390,7 @@ __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict
     float acc[R];
 #pragma unroll
     for (int k = 0; k < R; k++) acc[k] = 0.f;
-#pragma unroll 2
+#pragma unroll kNestedUnroll
     for (int b = lane; b < nb; b += WARP) {
         uint4 h[R], r[R];
         float sc[R];
