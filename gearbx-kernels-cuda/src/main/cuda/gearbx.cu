@@ -79,12 +79,17 @@ __device__ __forceinline__ void pdl_wait_previous() {
 #define GEARBX_PREFETCH_ROW_BYTES 512
 #endif
 
-// asks L2 for bytes [p, p + min(n, GEARBX_PREFETCH_ROW_BYTES)), one 128-byte line per lane (sm_90 builds only:
-// without a dependent launch there is nothing to overlap)
-__device__ __forceinline__ void prefetch_l2(const void* p, size_t n) {
+// the same for the rows of the nested planes (LOW/MID), which are 4 times shorter than F16 rows
+#ifndef GEARBX_PREFETCH_NESTED_BYTES
+#define GEARBX_PREFETCH_NESTED_BYTES GEARBX_PREFETCH_ROW_BYTES
+#endif
+
+// asks L2 for bytes [p, p + min(n, cap)), one 128-byte line per lane (sm_90 builds only: without a dependent
+// launch there is nothing to overlap)
+__device__ __forceinline__ void prefetch_l2(const void* p, size_t n, size_t cap = GEARBX_PREFETCH_ROW_BYTES) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     const char* c = reinterpret_cast<const char*>(p);
-    size_t end = n < GEARBX_PREFETCH_ROW_BYTES ? n : GEARBX_PREFETCH_ROW_BYTES;
+    size_t end = n < cap ? n : cap;
     for (size_t o = (size_t) (threadIdx.x & 31) * 128; o < end; o += 32 * 128) {
         asm volatile("prefetch.global.L2 [%0];" ::"l"(c + o));
     }
@@ -380,8 +385,8 @@ __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict
     size_t half = cols >> 1;
 #pragma unroll
     for (int k = 0; k < R; k++) {
-        prefetch_l2(base + highOff + dr[k] * half, half);
-        if (mid) prefetch_l2(base + resOff + dr[k] * half, half);
+        prefetch_l2(base + highOff + dr[k] * half, half, GEARBX_PREFETCH_NESTED_BYTES);
+        if (mid) prefetch_l2(base + resOff + dr[k] * half, half, GEARBX_PREFETCH_NESTED_BYTES);
     }
     pdl_wait_previous();
     const float4* x4 = reinterpret_cast<const float4*>(x);
