@@ -363,11 +363,19 @@ __device__ __forceinline__ float scale_at(const unsigned short* __restrict__ sca
     return __half2float(__ushort_as_half(__ldg(scales + i)));
 }
 
-// loop iterations of the nested GEMVs unrolled together (their loads issued at once)
-#ifndef GEARBX_NESTED_UNROLL
-#define GEARBX_NESTED_UNROLL 2
+// Loop iterations of a nested GEMV unrolled together (their loads issued at once): enough that each lane has about
+// 8 blocks of 16 bytes in flight, R rows x unroll for LOW (1 row: 8, 2 rows: 4, 4 rows: 2); MID loads two planes
+// per block and takes 4, or 2 at 4 rows. Measured on an H200 (BENCHMARKS.md): the short rows of small matrices left
+// a warp waiting on two or more rounds of DRAM latency; more in flight at 4 rows costs registers and occupancy.
+// GEARBX_NESTED_UNROLL, when defined, sets one value for every GEMV (experiments).
+template <bool mid, int R>
+__host__ __device__ constexpr int nested_unroll() {
+#ifdef GEARBX_NESTED_UNROLL
+    return GEARBX_NESTED_UNROLL;
+#else
+    return mid ? (R == 4 ? 2 : 4) : 8 / R;
 #endif
-constexpr int kNestedUnroll = GEARBX_NESTED_UNROLL;  // pragma arguments are not macro-expanded
+}
 
 template <bool mid, bool affine, int R>
 __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict__ base, long long highOff,
@@ -395,7 +403,7 @@ __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict
     float acc[R];
 #pragma unroll
     for (int k = 0; k < R; k++) acc[k] = 0.f;
-#pragma unroll kNestedUnroll
+#pragma unroll (nested_unroll<mid, R>())
     for (int b = lane; b < nb; b += WARP) {
         uint4 h[R], r[R];
         float sc[R];
