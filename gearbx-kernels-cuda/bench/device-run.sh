@@ -2,6 +2,8 @@
 # Runs the CUDA backend's GPU tests, its benchmark and the PyTorch baseline on the GPU machine, from a folder
 # packed by pack-device.sh (JRE, jars, test classes, stories260K). Logs go to $OUT (or ./device-out).
 # Usage: bash .device/cuda/device-run.sh [tests|bench|torch|all] [bench shapes] [tokens] [outputInGears]
+# BENCH_OPTS (environment): extra JVM options for the bench, e.g. -Dgearbx.cuda.rowsPerWarp=1 (its first
+# configuration reads the gearbx.cuda.* properties; the second is the same with RMSNorm kernels).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=${OUT:-$PWD/device-out}
@@ -20,7 +22,7 @@ if [ "$what" = all ] || [ "$what" = tests ]; then
     --disable-banner 2>&1 | grep -v 'incubator modules' | tee "$out/tests.log"
 fi
 if [ "$what" = all ] || [ "$what" = bench ]; then
-  timeout 300 java $flags -Xmx4g -cp "$cp" dev.gearbx.kernels.cuda.CudaBench "$shapes" "$tokens" 5 "$geared" 2>&1 \
+  timeout 300 java $flags -Xmx4g ${BENCH_OPTS:-} -cp "$cp" dev.gearbx.kernels.cuda.CudaBench "$shapes" "$tokens" 5 "$geared" 2>&1 \
     | grep -v 'incubator modules' | tee "$out/bench.log"
 fi
 if [ "$what" = all ] || [ "$what" = torch ]; then

@@ -91,7 +91,9 @@ public final class CudaBench {
                     w.residentBytes(Gear.MID) >> 20, w.residentBytes(Gear.HIGH) >> 20);
             Map<Gear, Double> best = new EnumMap<>(Gear.class);
             System.out.println("gear  options                                launches  MB/token  tok/s median [min..max]  ms/token  GB/s eff.  % of copy");
-            for (StepOptions o : new StepOptions[] {StepOptions.DEFAULT, new StepOptions(true, true, 0, true, true, false)}) {
+            StepOptions chosen = StepOptions.fromSystemProperties();
+            for (StepOptions o : new StepOptions[] {chosen, new StepOptions(chosen.graphs(), chosen.permute(),
+                    chosen.rowsPerWarp(), chosen.affineLow(), chosen.dependentLaunch(), false)}) {
                 try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, o)) {
                     for (Gear gear : new Gear[] {Gear.LOW, Gear.MID, Gear.HIGH}) {
                         double[] tps = new double[runs];
