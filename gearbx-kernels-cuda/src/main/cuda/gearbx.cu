@@ -134,6 +134,7 @@ struct GemvNorm {
     float* u;
     double* normOut;
     int uChunk;
+    const float* bias;  // added to each output row (mode 0; attention biases of Qwen2), or null
 };
 
 // the input norm's scale (1 without one); after the dependent-launch wait
@@ -157,6 +158,7 @@ __device__ __forceinline__ void warp_store(float* out, float (&acc)[R], int o0, 
     for (int k = 0; k < R; k++) {
         if (k < per && o0 + k < rows) {
             float a = acc[k] * scale;
+            if (mode == 0 && nrm.bias != nullptr) a += nrm.bias[o0 + k];  // as the CPU: (W x) + b
             if (mode == 1 && nrm.u != nullptr) {
                 float v = out[o0 + k] + a;
                 out[o0 + k] = v;
@@ -436,8 +438,8 @@ __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict
 }
 
 #define GEMV_NORM_PARAMS                                                                                            \
-    const double *inNorm, float eps, const float *normW, float *u, double *normOut, int uChunk
-#define GEMV_NORM GemvNorm{inNorm, eps, normW, u, normOut, uChunk}
+    const double *inNorm, float eps, const float *normW, float *u, double *normOut, int uChunk, const float *bias
+#define GEMV_NORM GemvNorm{inNorm, eps, normW, u, normOut, uChunk, bias}
 #define GEMV_DENSE(name, R, body)                                                                                   \
     extern "C" __global__ void name(const void* __restrict__ W, const float* __restrict__ x, float* out, int rows,  \
                                     int cols, int mode, int xperm, int outChunk, GEMV_NORM_PARAMS) {                \

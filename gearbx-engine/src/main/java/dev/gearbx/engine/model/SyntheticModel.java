@@ -28,6 +28,17 @@ public final class SyntheticModel {
      * @param scale weights are uniform in [-scale, scale]
      */
     public static void write(Path path, ModelShape shape, GgmlType type, long seed, float scale) {
+        write(path, shape, type, seed, scale, false);
+    }
+
+    /**
+     * Writes the model, with F32 attention biases ({@code attn_q/k/v.bias}, uniform in [-scale, scale], as Qwen2
+     * models have) when {@code attentionBiases}.
+     *
+     * @see #write(Path, ModelShape, GgmlType, long, float)
+     */
+    public static void write(Path path, ModelShape shape, GgmlType type, long seed, float scale,
+            boolean attentionBiases) {
         int headDim = shape.dim() / shape.heads();
         if (!Quantization.canQuantize(type)) {
             throw new IllegalArgumentException("cannot write synthetic matrices of type " + type);
@@ -62,6 +73,11 @@ public final class SyntheticModel {
             w.tensor(p + "attn_q.weight", type, new long[] {shape.dim(), q}, random(type, ++counter[0], scale));
             w.tensor(p + "attn_k.weight", type, new long[] {shape.dim(), kv}, random(type, ++counter[0], scale));
             w.tensor(p + "attn_v.weight", type, new long[] {shape.dim(), kv}, random(type, ++counter[0], scale));
+            if (attentionBiases) {
+                w.tensor(p + "attn_q.bias", GgmlType.F32, new long[] {q}, random(GgmlType.F32, ++counter[0], scale));
+                w.tensor(p + "attn_k.bias", GgmlType.F32, new long[] {kv}, random(GgmlType.F32, ++counter[0], scale));
+                w.tensor(p + "attn_v.bias", GgmlType.F32, new long[] {kv}, random(GgmlType.F32, ++counter[0], scale));
+            }
             w.tensor(p + "attn_output.weight", type, new long[] {q, shape.dim()}, random(type, ++counter[0], scale));
             w.tensor(p + "ffn_norm.weight", GgmlType.F32, new long[] {shape.dim()}, ones(shape.dim()));
             w.tensor(p + "ffn_gate.weight", type, new long[] {shape.dim(), shape.ffnDim()}, random(type, ++counter[0], scale));

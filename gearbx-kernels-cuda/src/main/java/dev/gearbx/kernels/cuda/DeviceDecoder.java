@@ -173,7 +173,7 @@ final class DeviceDecoder implements AutoCloseable {
             DeviceBuffer nextNorm = lastLayer ? weights.outputNorm() : weights.layers().get(l + 1).attnNorm();
             int nextChunk = lastLayer ? out.xChunk(pm) : weights.layers().get(l + 1).qkv().get(gear).xChunk(pm);
             p.add(qkvW.gemv(device, xb, qkv, 0, 4, o,
-                    new GearMatrix.NormLink(normBase + NORM_BYTES * (2 * l), eps, 0L, 0L, 0L, 4)));
+                    new GearMatrix.NormLink(normBase + NORM_BYTES * (2 * l), eps, 0L, 0L, 0L, 4).withBias(bias(w))));
             p.add(Launch.of(device, "attention", s.heads(), 512, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
                     weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0,
                     capacity, attScale, wo.xChunk(pm)));
@@ -210,7 +210,7 @@ final class DeviceDecoder implements AutoCloseable {
             GearMatrix gateUp = w.gateUp().get(gear);
             GearMatrix down = w.down().get(gear);
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, w.attnNorm(), xb, s.dim(), s.rmsEps(), qkvW.xChunk(pm)));
-            p.add(qkvW.gemv(device, xb, qkv, 0, 4, o));
+            p.add(qkvW.gemv(device, xb, qkv, 0, 4, o, GearMatrix.NormLink.NONE.withBias(bias(w))));
             // RoPE, the KV cache store and attention in one launch
             p.add(Launch.of(device, "attention", s.heads(), 512, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
                     weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0,
@@ -229,6 +229,12 @@ final class DeviceDecoder implements AutoCloseable {
             p.add(Launch.of(device, "advance", 1, 32, ctrl));
         }
         return p;
+    }
+
+    /** Device address of a block's [q | k | v] attention biases, or 0 when it has none. */
+    private static long bias(DeviceWeights.Layer w) {
+        DeviceBuffer b = w.qkvBias();
+        return b == null ? 0L : b.pointer().address();
     }
 
     /** The step's last launch with logits: greedy or top-k sampling and the entropy. */

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A model's weights on the device, uploaded once per format the gears need: the original (dense) weights once,
@@ -27,9 +28,12 @@ import java.util.Map;
  */
 final class DeviceWeights implements AutoCloseable {
 
-    /** One block's matrices per gear, and its norms. */
+    /**
+     * One block's matrices per gear, its norms, and the attention biases [q | k | v] when the model has them
+     * (Qwen2), added to the fused q/k/v GEMV's output.
+     */
     record Layer(Map<Gear, GearMatrix> qkv, Map<Gear, GearMatrix> wo, Map<Gear, GearMatrix> gateUp,
-            Map<Gear, GearMatrix> down, DeviceBuffer attnNorm, DeviceBuffer ffnNorm) {}
+            Map<Gear, GearMatrix> down, DeviceBuffer attnNorm, DeviceBuffer ffnNorm, @Nullable DeviceBuffer qkvBias) {}
 
     private final CudaDevice device;
     private final DeviceShape shape;
@@ -137,19 +141,16 @@ final class DeviceWeights implements AutoCloseable {
             model.precision().prepare(g);
         }
         LlamaWeights w = model.weights();
-        for (LlamaWeights.Layer l : w.layers()) {
-            if (l.bq() != null || l.bk() != null || l.bv() != null) {
-                throw new CudaException("tensor '" + l.wq().name().replace("weight", "bias")
-                        + "': attention biases (qwen2) are not supported by the CUDA backend yet");
-            }
-        }
+        DeviceShape shape = DeviceShape.of(model);
         Uploader up = new Uploader(device, config);
         try {
             List<Layer> layers = new ArrayList<>();
             for (LlamaWeights.Layer l : w.layers()) {
                 layers.add(new Layer(up.fused(List.of(l.wq(), l.wk(), l.wv())), up.fused(List.of(l.wo())),
                         up.fused(List.of(l.wGate(), l.wUp())), up.fused(List.of(l.wDown())),
-                        up.floats(l.attnNorm(), "attn_norm"), up.floats(l.ffnNorm(), "ffn_norm")));
+                        up.floats(l.attnNorm(), "attn_norm"), up.floats(l.ffnNorm(), "ffn_norm"),
+                        l.bq() == null && l.bk() == null && l.bv() == null ? null
+                                : up.floats(Uploader.qkvBias(l, shape), "attn_qkv bias")));
             }
             GearMatrix embedding = up.dense(List.of(w.tokenEmbedding()), EnumSet.allOf(Gear.class), "token_embd");
             GearMatrix out = w.output() == w.tokenEmbedding() ? embedding
@@ -158,7 +159,7 @@ final class DeviceWeights implements AutoCloseable {
             for (Gear g : Gear.values()) {
                 output.put(g, out);
             }
-            return new DeviceWeights(device, DeviceShape.of(model), layers, embedding, output,
+            return new DeviceWeights(device, shape, layers, embedding, output,
                     up.floats(w.outputNorm(), "output_norm"), up.buffers,
                     model.file().path().getFileName() + " uploaded (" + config.scope() + " managed, G="
                             + config.groupSize() + ")");
@@ -180,6 +181,21 @@ final class DeviceWeights implements AutoCloseable {
         Uploader(CudaDevice device, GearConfig config) {
             this.device = device;
             this.config = config;
+        }
+
+        /** [bq | bk | bv] of a block, zeros for a missing part. */
+        static float[] qkvBias(LlamaWeights.Layer l, DeviceShape s) {
+            float[] b = new float[s.qDim() + 2 * s.kvDim()];
+            if (l.bq() != null) {
+                System.arraycopy(l.bq(), 0, b, 0, s.qDim());
+            }
+            if (l.bk() != null) {
+                System.arraycopy(l.bk(), 0, b, s.qDim(), s.kvDim());
+            }
+            if (l.bv() != null) {
+                System.arraycopy(l.bv(), 0, b, s.qDim() + s.kvDim(), s.kvDim());
+            }
+            return b;
         }
 
         DeviceBuffer floats(float[] v, String what) {
@@ -327,7 +343,7 @@ final class DeviceWeights implements AutoCloseable {
                         synthetic(device, buffers, s.dim(), s.qDim(), groupSize, ++counter[0], true),
                         synthetic(device, buffers, 2 * s.ffnDim(), s.dim(), groupSize, ++counter[0], true),
                         synthetic(device, buffers, s.dim(), s.ffnDim(), groupSize, ++counter[0], true),
-                        ones(device, buffers, s.dim()), ones(device, buffers, s.dim())));
+                        ones(device, buffers, s.dim()), ones(device, buffers, s.dim()), null));
             }
             GearMatrix embedding = synthetic(device, buffers, s.vocabularySize(), s.dim(), groupSize, ++counter[0], false)
                     .get(Gear.HIGH);

@@ -81,12 +81,21 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
 
     /**
      * The RMSNorms a GEMV takes over in the fused-norm programs (see {@code GemvNorm} in gearbx.cu): the scale of its
-     * input's norm ({@code inNorm}: the device address of sum x^2, or 0), and for a residual GEMV the next norm's
-     * weights, where its weighted input goes (stored for a consumer that wants {@code uChunk}) and the address its
-     * squares are added to (0 when it feeds no norm).
+     * input's norm ({@code inNorm}: the device address of the sums of x^2, or 0), and for a residual GEMV the next
+     * norm's weights, where its weighted input goes (stored for a consumer that wants {@code uChunk}) and the
+     * address its squares are added to (0 when it feeds no norm); and a bias added to each output row (the address
+     * of {@code rows} floats, or 0; mode 0 only).
      */
-    record NormLink(long inNorm, float eps, long normWeights, long u, long normOut, int uChunk) {
-        static final NormLink NONE = new NormLink(0L, 0f, 0L, 0L, 0L, 4);
+    record NormLink(long inNorm, float eps, long normWeights, long u, long normOut, int uChunk, long bias) {
+        static final NormLink NONE = new NormLink(0L, 0f, 0L, 0L, 0L, 4, 0L);
+
+        NormLink(long inNorm, float eps, long normWeights, long u, long normOut, int uChunk) {
+            this(inNorm, eps, normWeights, u, normOut, uChunk, 0L);
+        }
+
+        NormLink withBias(long address) {
+            return new NormLink(inNorm, eps, normWeights, u, normOut, uChunk, address);
+        }
     }
 
     /** {@link #gemv(CudaDevice, DeviceBuffer, DeviceBuffer, int, int, StepOptions)} with the norms of {@code norm}. */
@@ -103,9 +112,10 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
         return view.nested()
                 ? Launch.of(device, kernel, grid, 128, buffer, highOffset, residualOffset, x, out, outRows, cols,
                         groupSize, mode, xperm, outChunk, norm.inNorm(), norm.eps(), norm.normWeights(), norm.u(),
-                        norm.normOut(), norm.uChunk())
+                        norm.normOut(), norm.uChunk(), norm.bias())
                 : Launch.of(device, kernel, grid, 128, buffer, x, out, outRows, cols, mode, xperm, outChunk,
-                        norm.inNorm(), norm.eps(), norm.normWeights(), norm.u(), norm.normOut(), norm.uChunk());
+                        norm.inNorm(), norm.eps(), norm.normWeights(), norm.u(), norm.normOut(), norm.uChunk(),
+                        norm.bias());
     }
 
     /**

@@ -93,6 +93,14 @@ class CudaDifferentialTest {
     }
 
     @Test
+    void syntheticWithAttentionBiasesEveryGear(@TempDir Path dir) {
+        Path file = dir.resolve("bias.gguf");
+        SyntheticModel.write(file, new ModelShape("diff-bias", 256, 2, 8, 2, 512, 1024, 128), GgmlType.F16, 13, 0.08f,
+                true);
+        compare(file, "a b c", 24);
+    }
+
+    @Test
     void syntheticBf16EveryGear(@TempDir Path dir) {
         Path file = dir.resolve("bf16.gguf");
         SyntheticModel.write(file, new ModelShape("diff-bf16", 256, 2, 8, 2, 768, 1024, 128), GgmlType.BF16, 12, 0.08f);
