@@ -5,6 +5,7 @@ import dev.gearbx.engine.generate.GeneratedToken;
 import dev.gearbx.engine.generate.GenerationRequest;
 import dev.gearbx.engine.generate.GenerationResult;
 import dev.gearbx.engine.generate.NumericalInstabilityException;
+import dev.gearbx.engine.generate.StepInterceptor;
 import dev.gearbx.engine.generate.StopReason;
 import dev.gearbx.engine.routing.Entropy;
 import dev.gearbx.engine.routing.GearPolicy;
@@ -29,9 +30,11 @@ import org.jspecify.annotations.Nullable;
  * device feeds each sampled token to the next step) and only the k token ids, entropies and log probabilities
  * are read back, so up to k - 1 tokens are computed ahead of demand; tokens past a stop are discarded. Other
  * requests read the logits back every step and sample on the host with the engine's sampler. The gear policy
- * is the engine's {@link Router}. Unlike the CPU engine's generation, a request's {@code StepInterceptor} is not
- * called: non-finite logits end the generation with {@link NumericalInstabilityException} (no retry one gear
- * up). Not thread-safe.
+ * is the engine's {@link Router}. Non-finite logits are handled as the CPU engine's generation does: the step is
+ * run again once at the gear the request's {@code StepInterceptor} names (by default one gear higher), then a
+ * {@link NumericalInstabilityException} ends the generation; on the device path the steps queued after the broken
+ * one are discarded. The interceptor's other hook ({@code nextGear}) is not called on this backend. Not
+ * thread-safe.
  */
 final class CudaSequence implements Sequence {
     private final CudaModel model;
@@ -43,6 +46,7 @@ final class CudaSequence implements Sequence {
     private final boolean onDevice;
     private final DeviceSampling deviceSampling;
     private final @Nullable Sampler sampler;
+    private final StepInterceptor guard;
     private final StringBuilder text = new StringBuilder();
     private final EnumMap<Gear, Integer> gearSteps = new EnumMap<>(Gear.class);
     private final ArrayDeque<GeneratedToken> ready = new ArrayDeque<>();
@@ -54,6 +58,7 @@ final class CudaSequence implements Sequence {
     private @Nullable StopReason stopReason;
     private @Nullable Gear previousGear;
     private int[] generated = new int[16];
+    private int lastToken;
     private int count;
     private long forwardPasses;
     private long prefillNanos;
@@ -74,6 +79,7 @@ final class CudaSequence implements Sequence {
         this.deviceSampling = ds != null ? ds : DeviceSampling.GREEDY;
         this.sampler = onDevice ? null
                 : request.sampler() != null ? request.sampler().get() : Sampler.of(request.sampling());
+        this.guard = request.interceptor() != null ? request.interceptor().get() : StepInterceptor.RETRY_ONE_GEAR_UP;
         this.decoder = new StreamingDecoder(tokenizer);
         this.device = model.newDecoder(capacity, deviceSampling);
         this.kvCacheBytes = device.kvCacheBytes();
@@ -139,31 +145,51 @@ final class CudaSequence implements Sequence {
             float entropy = res.entropies()[i];
             int token;
             float logProb;
+            Gear stepGear = gear;
+            boolean rerun = false;
             if (logits != null) {
                 double[] normalizer = new double[1];
-                try {
-                    entropy = Entropy.bits(logits, vocab, normalizer);
-                } catch (IllegalArgumentException broken) {
-                    throw new NumericalInstabilityException(from + i, gear, broken.getMessage());
+                float hostEntropy = hostEntropy(logits, normalizer);
+                if (Float.isNaN(hostEntropy)) {
+                    stepGear = retryGear(from + i, gear, "the logits hold NaN or +infinity");
+                    rerun(d, from + i, lastToken, stepGear);
+                    logits = d.logits();
+                    hostEntropy = hostEntropy(logits, normalizer);
+                    if (Float.isNaN(hostEntropy)) {
+                        throw new NumericalInstabilityException(from + i, stepGear, "the logits hold NaN or +infinity");
+                    }
+                    r.force(stepGear);
                 }
+                entropy = hostEntropy;
                 Sampler sm = java.util.Objects.requireNonNull(sampler, "sampler");
                 token = sm.sample(logits.clone(), vocab);
                 logProb = (float) (logits[token] - normalizer[0]);
             } else {
-                if (Float.isNaN(entropy)) {
-                    throw new NumericalInstabilityException(from + i, gear, "the logits hold NaN or infinity");
-                }
                 token = res.tokens()[i];
                 logProb = res.logProbabilities()[i];
+                if (Float.isNaN(entropy)) {
+                    // the steps queued after this one read its token: rerun it, drop them
+                    stepGear = retryGear(from + i, gear, "the logits hold NaN or +infinity");
+                    rerun(d, from + i, i == 0 ? lastToken : res.tokens()[i - 1], stepGear);
+                    DeviceDecoder.Results again = d.results(from + i, from + i + 1);
+                    entropy = again.entropies()[0];
+                    if (Float.isNaN(entropy)) {
+                        throw new NumericalInstabilityException(from + i, stepGear, "the logits hold NaN or +infinity");
+                    }
+                    token = again.tokens()[0];
+                    logProb = again.logProbabilities()[0];
+                    r.force(stepGear);
+                    rerun = true;
+                }
             }
             r.afterStep(entropy);
             decodeNanos += perStep;
             if (count == 0) {
                 firstTokenNanos = now - startNanos;
             }
-            gearSteps.merge(gear, 1, Integer::sum);
-            boolean shifted = previousGear != null && previousGear != gear;
-            previousGear = gear;
+            gearSteps.merge(stepGear, 1, Integer::sum);
+            boolean shifted = previousGear != null && previousGear != stepGear;
+            previousGear = stepGear;
             if (request.stopAtEndOfGeneration() && tokenizer.isEndOfGeneration(token)) {
                 finish(StopReason.END_OF_GENERATION);
                 return;
@@ -176,11 +202,41 @@ final class CudaSequence implements Sequence {
                 generated = Arrays.copyOf(generated, count * 2);
             }
             generated[count] = token;
+            lastToken = token;
             String piece = decoder.next(token);
             text.append(piece);
-            ready.add(new GeneratedToken(count++, token, piece, logProb, entropy, r.monitor().smoothed(), gear, shifted,
-                    perStep));
+            ready.add(new GeneratedToken(count++, token, piece, logProb, entropy, r.monitor().smoothed(), stepGear,
+                    shifted, perStep));
+            if (rerun) {
+                return; // the rest of the batch was computed from the broken step's token
+            }
         }
+    }
+
+    /** Entropy of host logits, or NaN when they hold NaN or +infinity (or nothing above -infinity). */
+    private float hostEntropy(float[] logits, double[] normalizer) {
+        try {
+            return Entropy.bits(logits, vocab, normalizer);
+        } catch (IllegalArgumentException broken) {
+            return Float.NaN;
+        }
+    }
+
+    /** The gear the guard reruns a broken step at, strictly higher; else the typed error. */
+    private Gear retryGear(int position, Gear gear, String detail) {
+        Gear up = guard.onNonFiniteLogits(position, gear);
+        if (up == null || up.compareTo(gear) <= 0) {
+            throw new NumericalInstabilityException(position, gear, detail);
+        }
+        return up;
+    }
+
+    /** Runs the step at {@code position} again, reading {@code input}, at {@code gear}. */
+    private void rerun(DeviceDecoder d, int position, int input, Gear gear) {
+        d.setPosition(position);
+        d.setToken(input);
+        d.step(gear, true);
+        forwardPasses++;
     }
 
     /** Ingests the prompt (all but its last token) and sets up routing, as the CPU engine's generation does. */
@@ -198,6 +254,7 @@ final class CudaSequence implements Sequence {
             forwardPasses++;
         }
         int last = prompt[prompt.length - 1];
+        lastToken = last;
         if (sampler != null) {
             sampler.accept(last);
         }

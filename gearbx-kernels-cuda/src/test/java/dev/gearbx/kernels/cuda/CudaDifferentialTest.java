@@ -227,6 +227,55 @@ class CudaDifferentialTest {
         }
     }
 
+    /** NaN logits in every gear (stories260K with a NaN output norm): one rerun one gear up, then the same typed error. */
+    @Test
+    void nonFiniteLogitsRetryOneGearUpThenFailAsOnTheCpu(@TempDir Path dir) {
+        Path broken = dir.resolve("nan.gguf");
+        try (dev.gearbx.engine.gguf.GgufFile g = dev.gearbx.engine.gguf.GgufFile.open(stories260K())) {
+            dev.gearbx.engine.gguf.GgufWriter w = new dev.gearbx.engine.gguf.GgufWriter().putAll(g.metadata());
+            for (dev.gearbx.engine.gguf.GgufTensorInfo t : g.tensors()) {
+                if (t.name().equals("output_norm.weight")) {
+                    float[] nan = new float[(int) t.elementCount()];
+                    java.util.Arrays.fill(nan, Float.NaN);
+                    w.tensor(t.name(), GgmlType.F32, t.shape(), nan);
+                } else {
+                    w.tensor(t.name(), t.type(), t.shape(), g.tensorData(t));
+                }
+            }
+            w.write(broken);
+        }
+        GearConfig gears = allManaged();
+        record Case(String name, RoutingOptions routing, SamplingParams sampling) {}
+        for (Case c : List.of(new Case("pinned LOW, device sampling", RoutingOptions.pinned(Gear.LOW), SamplingParams.greedy()),
+                new Case("routed k=4, device sampling", RoutingOptions.builder().deferredSteps(4).build(),
+                        SamplingParams.greedy()),
+                new Case("pinned MID, host sampling", RoutingOptions.pinned(Gear.MID),
+                        new SamplingParams(0.8f, 40, 0.95f, 0.05f, 1.1f, 64, 3L)))) {
+            GenerationRequest request = GenerationRequest.builder("Once upon a time").maxTokens(8)
+                    .sampling(c.sampling()).routing(c.routing()).build();
+            dev.gearbx.engine.generate.NumericalInstabilityException cpuError;
+            try (LlamaModel cpu = LlamaModel.load(broken, Kernels.preferred(), gears)) {
+                cpuError = org.junit.jupiter.api.Assertions.assertThrows(
+                        dev.gearbx.engine.generate.NumericalInstabilityException.class,
+                        () -> new Generator(cpu).generate(request));
+            }
+            try (LoadedModel gpu = new CudaBackendProvider().create().load(broken, gears);
+                    Sequence s = gpu.start(request)) {
+                dev.gearbx.engine.generate.NumericalInstabilityException gpuError =
+                        org.junit.jupiter.api.Assertions.assertThrows(
+                                dev.gearbx.engine.generate.NumericalInstabilityException.class, () -> {
+                                    while (s.hasNext()) {
+                                        s.next();
+                                    }
+                                });
+                System.out.println("non-finite logits, " + c.name() + ": cpu \"" + cpuError.getMessage() + "\", cuda \""
+                        + gpuError.getMessage() + "\"");
+                assertEquals(cpuError.gear(), gpuError.gear(), c.name() + ": gear of the failed rerun");
+                assertEquals(cpuError.position(), gpuError.position(), c.name() + ": position");
+            }
+        }
+    }
+
     static double relativeError(float[] actual, float[] expected) {
         double num = 0;
         double den = 0;
