@@ -33,8 +33,9 @@ import org.jspecify.annotations.Nullable;
  * is the engine's {@link Router}. Non-finite logits are handled as the CPU engine's generation does: the step is
  * run again once at the gear the request's {@code StepInterceptor} names (by default one gear higher), then a
  * {@link NumericalInstabilityException} ends the generation; on the device path the steps queued after the broken
- * one are discarded. The interceptor's other hook ({@code nextGear}) is not called on this backend. Not
- * thread-safe.
+ * one are discarded. {@code RoutingOptions.escalate} reruns an uncertain step at HIGH the same way. The
+ * interceptor's {@code nextGear} hook is called on the host path (requests with an interceptor sample there).
+ * Not thread-safe.
  */
 final class CudaSequence implements Sequence {
     private final CudaModel model;
@@ -59,6 +60,7 @@ final class CudaSequence implements Sequence {
     private @Nullable Gear previousGear;
     private int[] generated = new int[16];
     private int lastToken;
+    private long escalations;
     private int count;
     private long forwardPasses;
     private long prefillNanos;
@@ -126,7 +128,10 @@ final class CudaSequence implements Sequence {
             return;
         }
         Gear gear = r.gear();
-        int k = onDevice ? Math.min(room, r.options().deferredSteps()) : 1;
+        // a batch ends where the router decides (every deferredSteps entropies); after a rerun dropped the end of a
+        // batch, the next one is shorter so that the gears stay those of the CPU engine's generation
+        int deferred = r.options().deferredSteps();
+        int k = onDevice ? Math.min(room, deferred - count % deferred) : 1;
         int from = d.position();
         float[] logits = null;
         if (onDevice) {
@@ -142,47 +147,69 @@ final class CudaSequence implements Sequence {
         long now = System.nanoTime();
         long perStep = (now - t0) / k;
         for (int i = 0; i < k; i++) {
-            float entropy = res.entropies()[i];
-            int token;
-            float logProb;
+            int position = from + i;
+            int input = i == 0 ? lastToken : res.tokens()[i - 1];
             Gear stepGear = gear;
             boolean rerun = false;
-            if (logits != null) {
-                double[] normalizer = new double[1];
-                float hostEntropy = hostEntropy(logits, normalizer);
-                if (Float.isNaN(hostEntropy)) {
-                    stepGear = retryGear(from + i, gear, "the logits hold NaN or +infinity");
-                    rerun(d, from + i, lastToken, stepGear);
+            // the step's outcome: device results (entry at) or host logits
+            DeviceDecoder.Results cur = res;
+            int at = i;
+            double[] normalizer = new double[1];
+            float entropy = logits != null ? hostEntropy(logits, normalizer) : res.entropies()[i];
+            if (Float.isNaN(entropy)) {
+                // NaN guard: once more at the interceptor's gear (the steps queued after this one read its token)
+                stepGear = retryGear(position, gear, "the logits hold NaN or +infinity");
+                r.force(stepGear);
+                rerun(d, position, input, stepGear);
+                rerun = true;
+                cur = d.results(position, position + 1);
+                at = 0;
+                if (logits != null) {
                     logits = d.logits();
-                    hostEntropy = hostEntropy(logits, normalizer);
-                    if (Float.isNaN(hostEntropy)) {
-                        throw new NumericalInstabilityException(from + i, stepGear, "the logits hold NaN or +infinity");
-                    }
-                    r.force(stepGear);
                 }
-                entropy = hostEntropy;
+                entropy = logits != null ? hostEntropy(logits, normalizer) : cur.entropies()[0];
+                if (Float.isNaN(entropy)) {
+                    throw new NumericalInstabilityException(position, stepGear, "the logits hold NaN or +infinity");
+                }
+            }
+            Thresholds routed = thresholds;
+            if (request.routing().escalate() && request.routing().pinned() == null && stepGear != Gear.HIGH
+                    && routed != null && entropy > routed.high()) {
+                // escalation, as the CPU engine: an uncertain step at a lower gear takes its token from HIGH
+                stepGear = Gear.HIGH;
+                r.force(stepGear);
+                rerun(d, position, input, stepGear);
+                rerun = true;
+                escalations++;
+                cur = d.results(position, position + 1);
+                at = 0;
+                if (logits != null) {
+                    logits = d.logits();
+                }
+                entropy = logits != null ? hostEntropy(logits, normalizer) : cur.entropies()[0];
+                if (Float.isNaN(entropy)) {
+                    throw new NumericalInstabilityException(position, stepGear, "the logits hold NaN or +infinity");
+                }
+            }
+            int token;
+            float logProb;
+            if (logits != null) {
                 Sampler sm = java.util.Objects.requireNonNull(sampler, "sampler");
                 token = sm.sample(logits.clone(), vocab);
                 logProb = (float) (logits[token] - normalizer[0]);
             } else {
-                token = res.tokens()[i];
-                logProb = res.logProbabilities()[i];
-                if (Float.isNaN(entropy)) {
-                    // the steps queued after this one read its token: rerun it, drop them
-                    stepGear = retryGear(from + i, gear, "the logits hold NaN or +infinity");
-                    rerun(d, from + i, i == 0 ? lastToken : res.tokens()[i - 1], stepGear);
-                    DeviceDecoder.Results again = d.results(from + i, from + i + 1);
-                    entropy = again.entropies()[0];
-                    if (Float.isNaN(entropy)) {
-                        throw new NumericalInstabilityException(from + i, stepGear, "the logits hold NaN or +infinity");
-                    }
-                    token = again.tokens()[0];
-                    logProb = again.logProbabilities()[0];
-                    r.force(stepGear);
-                    rerun = true;
-                }
+                token = cur.tokens()[at];
+                logProb = cur.logProbabilities()[at];
             }
             r.afterStep(entropy);
+            if (logits != null) {
+                Gear proposed = r.gear();
+                Gear decided = guard.nextGear(new StepInterceptor.StepInfo(count, position, stepGear, entropy,
+                        r.monitor().smoothed(), vocab, logits), proposed);
+                if (decided != proposed) {
+                    r.force(java.util.Objects.requireNonNull(decided, "the interceptor's next gear"));
+                }
+            }
             decodeNanos += perStep;
             if (count == 0) {
                 firstTokenNanos = now - startNanos;
@@ -207,8 +234,8 @@ final class CudaSequence implements Sequence {
             text.append(piece);
             ready.add(new GeneratedToken(count++, token, piece, logProb, entropy, r.monitor().smoothed(), stepGear,
                     shifted, perStep));
-            if (rerun) {
-                return; // the rest of the batch was computed from the broken step's token
+            if (rerun && logits == null) {
+                return; // the rest of the batch was computed from the rerun step's first token
             }
         }
     }
@@ -288,6 +315,11 @@ final class CudaSequence implements Sequence {
         return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), prompt.length,
                 stopReason == null ? StopReason.CANCELLED : stopReason, prefillNanos, firstTokenNanos, decodeNanos,
                 gearSteps, router == null ? 0 : router.shifts(), request.routing().pinned() != null ? null : thresholds);
+    }
+
+    /** Steps rerun at HIGH by escalation so far (as {@code Generation.escalations()} on the CPU). */
+    long escalations() {
+        return escalations;
     }
 
     /** Whether this sequence samples on the device (else it reads the logits back every step). */

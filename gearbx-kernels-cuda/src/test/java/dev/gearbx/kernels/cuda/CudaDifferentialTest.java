@@ -227,6 +227,41 @@ class CudaDifferentialTest {
         }
     }
 
+    /** Escalation (an uncertain step rerun at HIGH) gives the CPU's tokens, gear steps and escalation count. */
+    @Test
+    void escalationMatchesTheCpuGeneration() {
+        GearConfig gears = allManaged();
+        for (SamplingParams sampling : List.of(SamplingParams.greedy(),
+                new SamplingParams(0.8f, 40, 0.95f, 0.05f, 1f, 64, 5L),
+                new SamplingParams(0.8f, 40, 0.95f, 0.05f, 1.1f, 64, 5L))) {
+            GenerationRequest request = GenerationRequest.builder("Once upon a time").maxTokens(40).sampling(sampling)
+                    .routing(RoutingOptions.builder().deferredSteps(4).escalate(true).build()).build();
+            GenerationResult expected;
+            long cpuEscalations;
+            try (LlamaModel cpu = LlamaModel.load(stories260K(), Kernels.preferred(), gears);
+                    dev.gearbx.engine.generate.Generation g = new Generator(cpu).start(request)) {
+                while (g.hasNext()) {
+                    g.next();
+                }
+                expected = g.result();
+                cpuEscalations = g.escalations();
+            }
+            try (LoadedModel gpu = new CudaBackendProvider().create().load(stories260K(), gears);
+                    Sequence s = gpu.start(request)) {
+                while (s.hasNext()) {
+                    s.next();
+                }
+                GenerationResult actual = s.result();
+                long gpuEscalations = ((CudaSequence) s).escalations();
+                System.out.printf("escalation, %s: cpu %d escalations %s, cuda %d escalations %s%n", sampling,
+                        cpuEscalations, expected.gearSteps(), gpuEscalations, actual.gearSteps());
+                assertArrayEquals(expected.tokenIds(), actual.tokenIds(), "tokens, " + sampling);
+                assertEquals(expected.gearSteps(), actual.gearSteps(), "gear steps, " + sampling);
+                assertEquals(cpuEscalations, gpuEscalations, "escalations, " + sampling);
+            }
+        }
+    }
+
     /** NaN logits in every gear (stories260K with a NaN output norm): one rerun one gear up, then the same typed error. */
     @Test
     void nonFiniteLogitsRetryOneGearUpThenFailAsOnTheCpu(@TempDir Path dir) {
