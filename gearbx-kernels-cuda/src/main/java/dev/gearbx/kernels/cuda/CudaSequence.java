@@ -160,17 +160,12 @@ final class CudaSequence implements Sequence {
                 // NaN guard: once more at the interceptor's gear (the steps queued after this one read its token)
                 stepGear = retryGear(position, gear, "the logits hold NaN or +infinity");
                 r.force(stepGear);
-                rerun(d, position, input, stepGear);
+                Rerun again = rerunStep(d, position, input, stepGear, logits != null, normalizer);
                 rerun = true;
-                cur = d.results(position, position + 1);
+                cur = again.results();
                 at = 0;
-                if (logits != null) {
-                    logits = d.logits();
-                }
-                entropy = logits != null ? hostEntropy(logits, normalizer) : cur.entropies()[0];
-                if (Float.isNaN(entropy)) {
-                    throw new NumericalInstabilityException(position, stepGear, "the logits hold NaN or +infinity");
-                }
+                logits = again.logits();
+                entropy = again.entropy();
             }
             Thresholds routed = thresholds;
             if (request.routing().escalate() && request.routing().pinned() == null && stepGear != Gear.HIGH
@@ -178,18 +173,13 @@ final class CudaSequence implements Sequence {
                 // escalation, as the CPU engine: an uncertain step at a lower gear takes its token from HIGH
                 stepGear = Gear.HIGH;
                 r.force(stepGear);
-                rerun(d, position, input, stepGear);
+                Rerun again = rerunStep(d, position, input, stepGear, logits != null, normalizer);
                 rerun = true;
                 escalations++;
-                cur = d.results(position, position + 1);
+                cur = again.results();
                 at = 0;
-                if (logits != null) {
-                    logits = d.logits();
-                }
-                entropy = logits != null ? hostEntropy(logits, normalizer) : cur.entropies()[0];
-                if (Float.isNaN(entropy)) {
-                    throw new NumericalInstabilityException(position, stepGear, "the logits hold NaN or +infinity");
-                }
+                logits = again.logits();
+                entropy = again.entropy();
             }
             int token;
             float logProb;
@@ -258,12 +248,28 @@ final class CudaSequence implements Sequence {
         return up;
     }
 
-    /** Runs the step at {@code position} again, reading {@code input}, at {@code gear}. */
-    private void rerun(DeviceDecoder d, int position, int input, Gear gear) {
+    /**
+     * A step run again: its device results (entry 0), its logits when the host samples (else null), its entropy.
+     */
+    private record Rerun(DeviceDecoder.Results results, float @Nullable [] logits, float entropy) {}
+
+    /**
+     * Runs the step at {@code position} again, reading {@code input}, at {@code gear}; a NaN entropy again is the
+     * typed error.
+     */
+    private Rerun rerunStep(DeviceDecoder d, int position, int input, Gear gear, boolean hostLogits,
+            double[] normalizer) {
         d.setPosition(position);
         d.setToken(input);
         d.step(gear, true);
         forwardPasses++;
+        DeviceDecoder.Results results = d.results(position, position + 1);
+        float[] logits = hostLogits ? d.logits() : null;
+        float entropy = logits != null ? hostEntropy(logits, normalizer) : results.entropies()[0];
+        if (Float.isNaN(entropy)) {
+            throw new NumericalInstabilityException(position, gear, "the logits hold NaN or +infinity");
+        }
+        return new Rerun(results, logits, entropy);
     }
 
     /** Ingests the prompt (all but its last token) and sets up routing, as the CPU engine's generation does. */
