@@ -1,0 +1,53 @@
+package dev.gearbx.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The native structures {@code cuLaunchKernelEx} reads, laid out as cuda.h declares them (checked without a GPU:
+ * nothing is launched).
+ */
+class DependentLaunchTest {
+
+    @Test
+    void configAndAttributeFollowCudaH() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment[] values = {arena.allocateFrom(ValueLayout.JAVA_INT, 7), arena.allocateFrom(ValueLayout.JAVA_LONG, 9L)};
+            DependentLaunch.Prepared p = DependentLaunch.prepare(arena, 0x1234L, 0x5678L, 126, 256, values);
+            MemorySegment c = p.config().reinterpret(56);
+            // CUlaunchConfig: gridDim xyz, blockDim xyz, sharedMemBytes, (pad), hStream @32, attrs @40, numAttrs @48
+            assertEquals(126, c.get(ValueLayout.JAVA_INT, 0));
+            assertEquals(1, c.get(ValueLayout.JAVA_INT, 4));
+            assertEquals(1, c.get(ValueLayout.JAVA_INT, 8));
+            assertEquals(256, c.get(ValueLayout.JAVA_INT, 12));
+            assertEquals(1, c.get(ValueLayout.JAVA_INT, 16));
+            assertEquals(1, c.get(ValueLayout.JAVA_INT, 20));
+            assertEquals(0, c.get(ValueLayout.JAVA_INT, 24));
+            assertEquals(0x5678L, c.get(ValueLayout.JAVA_LONG, 32));
+            assertEquals(p.attribute().address(), c.get(ValueLayout.JAVA_LONG, 40));
+            assertEquals(1, c.get(ValueLayout.JAVA_INT, 48));
+            // CUlaunchAttribute: id 6 (PROGRAMMATIC_STREAM_SERIALIZATION), padded to 8, value 1
+            MemorySegment a = p.attribute().reinterpret(72);
+            assertEquals(6, a.get(ValueLayout.JAVA_INT, 0));
+            assertEquals(1, a.get(ValueLayout.JAVA_INT, 8));
+            // kernel parameters: an array of pointers to each value
+            assertEquals(0x1234L, p.function().address());
+            MemorySegment params = p.parameters().reinterpret(16);
+            assertEquals(values[0].address(), params.getAtIndex(ValueLayout.JAVA_LONG, 0));
+            assertEquals(values[1].address(), params.getAtIndex(ValueLayout.JAVA_LONG, 1));
+        }
+    }
+
+    @Test
+    void withoutADriverItSaysWhy() {
+        if (!DependentLaunch.available()) {
+            assertFalse(DependentLaunch.unavailableReason().isBlank(), "the reason it is unavailable");
+            System.out.println("dependent launch here: unavailable (" + DependentLaunch.unavailableReason() + ")");
+        }
+    }
+}
