@@ -474,6 +474,13 @@ GEMV_NESTED(gemv_mid_r4, true, false, 4)
 
 // ---------------------------------------------------------------------------------------------------- the rest
 
+// element at of an embedding stored as F32 (type 0), F16 (1) or BF16 (2)
+__device__ __forceinline__ float embedding_at(const void* __restrict__ E, int type, size_t at) {
+    if (type == 0) return reinterpret_cast<const float*>(E)[at];
+    unsigned short h = reinterpret_cast<const unsigned short*>(E)[at];
+    return type == 1 ? __half2float(__ushort_as_half(h)) : __int_as_float(((uint32_t) h) << 16);
+}
+
 // x = row ctrl[1] of the embedding (F32 = 0, F16 = 1, BF16 = 2)
 extern "C" __global__ void embed(const void* __restrict__ E, int type, const int* __restrict__ ctrl, float* x,
                                  int dim) {
@@ -481,14 +488,7 @@ extern "C" __global__ void embed(const void* __restrict__ E, int type, const int
     pdl_wait_previous();
     size_t token = (size_t) ctrl[1];
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < dim; i += gridDim.x * blockDim.x) {
-        size_t at = token * dim + i;
-        float v;
-        if (type == 0) {
-            v = reinterpret_cast<const float*>(E)[at];
-        } else {
-            unsigned short h = reinterpret_cast<const unsigned short*>(E)[at];
-            v = type == 1 ? __half2float(__ushort_as_half(h)) : __int_as_float(((uint32_t) h) << 16);
-        }
+        float v = embedding_at(E, type, token * dim + i);
         x[i] = v;
     }
 }
@@ -537,14 +537,7 @@ extern "C" __global__ void embed_norm(const void* __restrict__ E, int type, cons
     size_t token = (size_t) ctrl[1];
     double ss = 0;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
-        size_t at = token * dim + i;
-        float v;
-        if (type == 0) {
-            v = reinterpret_cast<const float*>(E)[at];
-        } else {
-            unsigned short h = reinterpret_cast<const unsigned short*>(E)[at];
-            v = type == 1 ? __half2float(__ushort_as_half(h)) : __int_as_float(((uint32_t) h) << 16);
-        }
+        float v = embedding_at(E, type, token * dim + i);
         x[i] = v;
         u[xperm_index(i, uChunk, dim)] = v * w[i];
         ss += (double) v * v;
