@@ -12,9 +12,10 @@ import org.jspecify.annotations.Nullable;
  * The decode step of one sequence on the device: activations, KV cache (float32, per layer) and the step's
  * launches, built once per gear. The position and the input token live in device memory ({@code ctrl}), and a
  * step with logits ends with sampling (greedy or top-k, {@link DeviceSampling}) and the entropy on the device,
- * which writes the next input token itself: steps can run back to back with nothing crossing to the host. Token ids, entropies and log
- * probabilities accumulate in device rings indexed by position, read back in batches ({@link #results}).
- * Optionally each gear's step with logits is captured once as a CUDA graph and replayed. Not thread-safe.
+ * which writes the next input token itself: steps can run back to back with nothing crossing to the host. Token
+ * ids, entropies and log probabilities accumulate in device rings indexed by position, read back in batches
+ * ({@link #results}). Optionally each gear's step with logits is captured once as a CUDA graph and replayed. Not
+ * thread-safe.
  */
 final class DeviceDecoder implements AutoCloseable {
     /** Partial sums of squares per RMSNorm in the fused-norm programs (NORM_SLOTS in gearbx.cu). */
@@ -144,9 +145,9 @@ final class DeviceDecoder implements AutoCloseable {
 
     /**
      * The step with the RMSNorms folded into the kernels around them: {@code embed_norm} writes x, the first norm's
-     * weighted input u = x * w and sum x^2 (norm 0; each norm has NORM_SLOTS partial sums); each residual GEMV writes the next norm's u into
-     * xb and adds its squares to the next norms[i]; each GEMV reading xb scales its dots by that norm
-     * (see GemvNorm in gearbx.cu). 5 launches per layer instead of 7.
+     * weighted input u = x * w and sum x^2 (norm 0; each norm has NORM_SLOTS partial sums); each residual GEMV
+     * writes the next norm's u into xb and adds its squares to the next norm's sums; each GEMV reading xb scales
+     * its dots by that norm (see GemvNorm in gearbx.cu). 5 launches per layer instead of 7.
      */
     private List<Launch> fusedNormProgram(Gear gear, boolean computeLogits) {
         DeviceShape s = weights.shape();
@@ -161,7 +162,6 @@ final class DeviceDecoder implements AutoCloseable {
         p.add(Launch.of(device, "embed_norm", 1, 1024, e.buffer(), e.view().denseType(), ctrl, x, s.dim(),
                 weights.layers().get(0).attnNorm(), xb, weights.layers().get(0).qkv().get(gear).xChunk(pm), norms,
                 2 * layers + 1));
-        float attScale = (float) (1.0 / Math.sqrt(s.headDim()));
         long xbAddress = xb.pointer().address();
         for (int l = 0; l < layers; l++) {
             DeviceWeights.Layer w = weights.layers().get(l);
@@ -174,9 +174,7 @@ final class DeviceDecoder implements AutoCloseable {
             int nextChunk = lastLayer ? out.xChunk(pm) : weights.layers().get(l + 1).qkv().get(gear).xChunk(pm);
             p.add(qkvW.gemv(device, xb, qkv, 0, 4, o,
                     new GearMatrix.NormLink(normBase + NORM_BYTES * (2 * l), eps, 0L, 0L, 0L, 4).withBias(bias(w))));
-            p.add(Launch.of(device, "attention", s.heads(), 512, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
-                    weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0,
-                    capacity, attScale, wo.xChunk(pm)));
+            p.add(attention(l, wo.xChunk(pm)));
             p.add(wo.gemv(device, att, x, 1, 4, o, new GearMatrix.NormLink(0L, eps, w.ffnNorm().pointer().address(),
                     xbAddress, normBase + NORM_BYTES * (2 * l + 1), gateUp.xChunk(pm))));
             p.add(gateUp.gemv(device, xb, hb, 2, down.xChunk(pm), o,
@@ -200,7 +198,6 @@ final class DeviceDecoder implements AutoCloseable {
         List<Launch> p = new ArrayList<>();
         GearMatrix e = weights.embedding();
         p.add(Launch.of(device, "embed", (s.dim() + 255) / 256, 256, e.buffer(), e.view().denseType(), ctrl, x, s.dim()));
-        float attScale = (float) (1.0 / Math.sqrt(s.headDim()));
         boolean pm = options.permute();
         StepOptions o = options;
         for (int l = 0; l < s.layers(); l++) {
@@ -211,10 +208,7 @@ final class DeviceDecoder implements AutoCloseable {
             GearMatrix down = w.down().get(gear);
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, w.attnNorm(), xb, s.dim(), s.rmsEps(), qkvW.xChunk(pm)));
             p.add(qkvW.gemv(device, xb, qkv, 0, 4, o, GearMatrix.NormLink.NONE.withBias(bias(w))));
-            // RoPE, the KV cache store and attention in one launch
-            p.add(Launch.of(device, "attention", s.heads(), 512, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
-                    weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0,
-                    capacity, attScale, wo.xChunk(pm)));
+            p.add(attention(l, wo.xChunk(pm)));
             p.add(wo.gemv(device, att, x, 1, 4, o));
             p.add(Launch.of(device, "rmsnorm", 1, 1024, x, w.ffnNorm(), xb, s.dim(), s.rmsEps(), gateUp.xChunk(pm)));
             p.add(gateUp.gemv(device, xb, hb, 2, down.xChunk(pm), o));
@@ -229,6 +223,14 @@ final class DeviceDecoder implements AutoCloseable {
             p.add(Launch.of(device, "advance", 1, 32, ctrl));
         }
         return p;
+    }
+
+    /** RoPE, the KV cache store and attention of layer {@code l} in one launch; output stored for {@code outChunk}. */
+    private Launch attention(int l, int outChunk) {
+        DeviceShape s = weights.shape();
+        return Launch.of(device, "attention", s.heads(), 512, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
+                weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0,
+                capacity, (float) (1.0 / Math.sqrt(s.headDim())), outChunk);
     }
 
     /** Device address of a block's [q | k | v] attention biases, or 0 when it has none. */
