@@ -254,7 +254,12 @@ final class DeviceDecoder implements AutoCloseable {
 
     /** Blocks of the sampling kernel: about 1024 logits each, at most 128. */
     private int sampleBlocks() {
-        return Math.clamp((weights.shape().vocabularySize() + 1023) / 1024, 1, 128);
+        return greedyBlocks(weights.shape().vocabularySize());
+    }
+
+    /** Blocks of {@code sample_greedy} for a vocabulary of {@code vocabularySize}. */
+    static int greedyBlocks(int vocabularySize) {
+        return Math.clamp((vocabularySize + 1023) / 1024, 1, 128);
     }
 
     /** The launches of a step with logits at {@code gear}, in order (for benchmarks that time parts of it). */

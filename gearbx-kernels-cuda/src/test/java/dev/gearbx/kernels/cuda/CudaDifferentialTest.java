@@ -3,7 +3,6 @@ package dev.gearbx.kernels.cuda;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gearbx.engine.gear.Gear;
 import dev.gearbx.engine.gear.GearConfig;
@@ -20,7 +19,6 @@ import dev.gearbx.engine.routing.Entropy;
 import dev.gearbx.engine.routing.RoutingOptions;
 import dev.gearbx.engine.sampling.SamplingParams;
 import dev.gearbx.engine.tensor.Kernels;
-import dev.gearbx.reactive.spi.Availability;
 import dev.gearbx.reactive.spi.LoadedModel;
 import dev.gearbx.reactive.spi.Sequence;
 import java.nio.file.Files;
@@ -48,9 +46,7 @@ class CudaDifferentialTest {
 
     @BeforeAll
     static void open() {
-        Availability a = new CudaBackendProvider().availability();
-        assumeTrue(a.usable(), "CUDA backend unusable here: " + a.reason());
-        device = CudaDevice.open(0);
+        device = GpuTests.openOrSkip();
     }
 
     @AfterAll

@@ -1,12 +1,11 @@
 package dev.gearbx.kernels.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gearbx.engine.routing.Entropy;
 import dev.gearbx.engine.sampling.Sampler;
 import dev.gearbx.engine.sampling.SamplingParams;
-import dev.gearbx.reactive.spi.Availability;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -24,9 +23,7 @@ class CudaTopKSamplingTest {
 
     @BeforeAll
     static void open() {
-        Availability a = new CudaBackendProvider().availability();
-        assumeTrue(a.usable(), "CUDA backend unusable here: " + a.reason());
-        device = CudaDevice.open(0);
+        device = GpuTests.openOrSkip();
     }
 
     @AfterAll
@@ -81,7 +78,11 @@ class CudaTopKSamplingTest {
         assertEquals(List.of(), mismatches);
     }
 
-    /** Prints the kernels' time on a Llama-3 vocabulary (for BENCHMARKS.md; no assertion on speed). */
+    /**
+     * Prints the kernels' time on a Llama-3 vocabulary (figures for BENCHMARKS.md; no assertion on speed) and checks
+     * what the timed launches produced: every launch advanced the position, and each token is the argmax (greedy,
+     * top-k 1) or among the k highest logits.
+     */
     @Test
     void kernelTimes() {
         int vocab = 128256;
@@ -90,106 +91,154 @@ class CudaTopKSamplingTest {
         for (int i = 0; i < vocab; i++) {
             logits[i] = (float) (random.nextGaussian() * 3);
         }
-        StringBuilder line = new StringBuilder("sampling kernel, V=" + vocab + ", median of 5 x 50 launches (us):");
+        int launches = 50;
+        int rounds = 5;
+        StringBuilder line = new StringBuilder("sampling kernel, V=" + vocab + ", median of " + rounds + " x " + launches
+                + " launches (us):");
         for (int k : new int[] {0, 1, 40, 256}) {
             SamplingParams p = k == 0 ? SamplingParams.greedy() : new SamplingParams(0.8f, k, 0.95f, 0.05f, 1f, 64, 1L);
-            line.append(String.format(java.util.Locale.ROOT, " %s %.1f;", k == 0 ? "greedy" : "top-k " + k,
-                    time(logits, p, 50)));
+            try (Rig rig = new Rig(logits, p, launches * rounds)) {
+                double[] us = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    us[r] = 1e3 * device.time(() -> {
+                        for (int i = 0; i < launches; i++) {
+                            rig.launch();
+                        }
+                    }) / launches;
+                }
+                java.util.Arrays.sort(us);
+                line.append(String.format(java.util.Locale.ROOT, " %s %.1f;", k == 0 ? "greedy" : "top-k " + k,
+                        us[rounds / 2]));
+                assertEquals(launches * rounds, rig.position(), "every launch advanced the position");
+                int[] tokens = rig.tokens(launches * rounds);
+                int best = argmax(logits);
+                for (int t : tokens) {
+                    if (k <= 1) {
+                        assertEquals(best, t, "greedy / top-k 1 token");
+                    } else {
+                        int higher = 0;
+                        for (float z : logits) {
+                            higher += z > logits[t] ? 1 : 0;
+                        }
+                        assertTrue(higher < k, "token " + t + " has " + higher + " higher logits, top-k " + k);
+                    }
+                }
+            }
         }
         System.out.println(line);
     }
 
-    private static double time(float[] logits, SamplingParams p, int launches) {
-        DeviceSampling s = java.util.Objects.requireNonNull(DeviceSampling.of(p, logits.length));
-        int vocab = logits.length;
-        int blocks = s.greedy() ? Math.clamp((vocab + 1023) / 1024, 1, 128) : DeviceSampling.blocks(vocab);
-        List<DeviceBuffer> buffers = new ArrayList<>();
-        try {
-            DeviceBuffer l = alloc(buffers, 4L * vocab, "logits");
-            DeviceBuffer ctrl = alloc(buffers, 16, "ctrl");
-            DeviceBuffer tokens = alloc(buffers, 4L * launches * 5, "tokens");
-            DeviceBuffer entropies = alloc(buffers, 4L * launches * 5, "entropies");
-            DeviceBuffer logProbabilities = alloc(buffers, 4L * launches * 5, "log probabilities");
-            DeviceBuffer partials = alloc(buffers, 36L * DeviceSampling.MAX_BLOCKS, "partials");
-            DeviceBuffer counter = alloc(buffers, 16, "counter");
-            DeviceBuffer candidates = alloc(buffers, 8L * Math.max(1, s.topK()) * blocks, "candidates");
-            DeviceBuffer uniforms = alloc(buffers, 8L * launches * 5, "uniforms");
-            for (DeviceBuffer b : buffers) {
-                device.zero(b);
-            }
-            device.uploadFloats(l, 0, logits);
-            Launch launch = s.greedy()
-                    ? Launch.of(device, "sample_greedy", blocks, 256, l, vocab, ctrl, tokens, entropies, logProbabilities,
-                            partials, counter)
-                    : Launch.of(device, "sample_topk", blocks, 256, l, vocab, ctrl, tokens, entropies, logProbabilities,
-                            partials, counter, candidates, uniforms, s.topK(), 1f / s.temperature(), s.minP(), s.topP());
-            double[] us = new double[5];
-            for (int r = 0; r < us.length; r++) {
-                us[r] = 1e3 * device.time(() -> {
-                    for (int i = 0; i < launches; i++) {
-                        device.launch(launch, device.dependentLaunch());
-                    }
-                }) / launches;
-            }
-            java.util.Arrays.sort(us);
-            return us[us.length / 2];
-        } finally {
-            for (DeviceBuffer b : buffers) {
-                device.free(b);
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
             }
         }
+        return best;
     }
 
     private record Result(int token, float entropy, float logProbability) {}
 
     /** One launch of {@code sample_topk} at position 0 with the first uniform of the sampler's generator. */
     private static Result run(float[] logits, SamplingParams p) {
-        DeviceSampling s = DeviceSampling.of(p, logits.length);
-        if (s == null) {
-            throw new IllegalStateException("not a device sampling: " + p);
+        try (Rig rig = new Rig(logits, p, 1)) {
+            rig.launch();
+            int[] c = rig.ctrl();
+            assertEquals(1, c[0], "ctrl[0] advanced");
+            int token = rig.tokens(1)[0];
+            assertEquals(token, c[1], "ctrl[1] holds the token");
+            return new Result(token, rig.floats(rig.entropies), rig.floats(rig.logProbabilities));
         }
-        int vocab = logits.length;
-        int blocks = DeviceSampling.blocks(vocab);
-        List<DeviceBuffer> buffers = new ArrayList<>();
-        try {
-            DeviceBuffer l = alloc(buffers, 4L * vocab, "logits");
-            DeviceBuffer ctrl = alloc(buffers, 16, "ctrl");
-            DeviceBuffer tokens = alloc(buffers, 16, "tokens");
-            DeviceBuffer entropies = alloc(buffers, 16, "entropies");
-            DeviceBuffer logProbabilities = alloc(buffers, 16, "log probabilities");
-            DeviceBuffer partials = alloc(buffers, 36L * blocks, "partials");
-            DeviceBuffer counter = alloc(buffers, 16, "counter");
-            DeviceBuffer candidates = alloc(buffers, 8L * s.topK() * blocks, "candidates");
-            DeviceBuffer uniforms = alloc(buffers, 8, "uniforms");
-            for (DeviceBuffer b : buffers) {
-                device.zero(b);
+    }
+
+    /**
+     * The device buffers one sampling kernel reads and writes (all zeroed; the logits uploaded; the uniforms of the
+     * first {@code positions} draws of the sampler's seed for top-k) and its launch: greedy or top-k as {@code p}
+     * says.
+     */
+    private static final class Rig implements AutoCloseable {
+        private final List<DeviceBuffer> buffers = new ArrayList<>();
+        private final DeviceBuffer ctrl;
+        private final DeviceBuffer tokens;
+        private final DeviceBuffer entropies;
+        private final DeviceBuffer logProbabilities;
+        private final Launch launch;
+
+        Rig(float[] logits, SamplingParams p, int positions) {
+            DeviceSampling s = DeviceSampling.of(p, logits.length);
+            if (s == null) {
+                throw new IllegalStateException("not a device sampling: " + p);
             }
-            device.uploadFloats(l, 0, logits);
-            device.uploadDoubles(uniforms, 0, s.uniforms(1));
-            device.launch(Launch.of(device, "sample_topk", blocks, 256, l, vocab, ctrl, tokens, entropies,
-                    logProbabilities, partials, counter, candidates, uniforms, s.topK(), 1f / s.temperature(), s.minP(),
-                    s.topP()), device.dependentLaunch());
-            int[] token = new int[1];
-            float[] entropy = new float[1];
-            float[] logProbability = new float[1];
-            device.readInts(tokens, 0, token, 1);
-            device.readFloats(entropies, 0, entropy, 1);
-            device.readFloats(logProbabilities, 0, logProbability, 1);
+            int vocab = logits.length;
+            int blocks = s.greedy() ? DeviceDecoder.greedyBlocks(vocab) : DeviceSampling.blocks(vocab);
+            try {
+                DeviceBuffer l = alloc(4L * vocab, "logits");
+                ctrl = alloc(16, "ctrl");
+                tokens = alloc(4L * positions, "tokens");
+                entropies = alloc(4L * positions, "entropies");
+                logProbabilities = alloc(4L * positions, "log probabilities");
+                DeviceBuffer partials = alloc(36L * blocks, "partials");
+                DeviceBuffer counter = alloc(16, "counter");
+                DeviceBuffer candidates = alloc(8L * Math.max(1, s.topK()) * blocks, "candidates");
+                DeviceBuffer uniforms = alloc(8L * positions, "uniforms");
+                for (DeviceBuffer b : buffers) {
+                    device.zero(b);
+                }
+                device.uploadFloats(l, 0, logits);
+                if (!s.greedy()) {
+                    device.uploadDoubles(uniforms, 0, s.uniforms(positions));
+                }
+                launch = s.greedy()
+                        ? Launch.of(device, "sample_greedy", blocks, 256, l, vocab, ctrl, tokens, entropies,
+                                logProbabilities, partials, counter)
+                        : Launch.of(device, "sample_topk", blocks, 256, l, vocab, ctrl, tokens, entropies,
+                                logProbabilities, partials, counter, candidates, uniforms, s.topK(),
+                                1f / s.temperature(), s.minP(), s.topP());
+            } catch (RuntimeException | Error e) {
+                close();
+                throw e;
+            }
+        }
+
+        private DeviceBuffer alloc(long bytes, String what) {
+            DeviceBuffer b = device.alloc(bytes, what);
+            buffers.add(b);
+            return b;
+        }
+
+        void launch() {
+            device.launch(launch, device.dependentLaunch());
+        }
+
+        int[] ctrl() {
             int[] c = new int[2];
             device.readInts(ctrl, 0, c, 2);
-            assertEquals(1, c[0], "ctrl[0] advanced");
-            assertEquals(token[0], c[1], "ctrl[1] holds the token");
-            return new Result(token[0], entropy[0], logProbability[0]);
-        } finally {
+            return c;
+        }
+
+        int position() {
+            return ctrl()[0];
+        }
+
+        int[] tokens(int count) {
+            int[] t = new int[count];
+            device.readInts(tokens, 0, t, count);
+            return t;
+        }
+
+        /** Entry 0 of a float ring. */
+        float floats(DeviceBuffer ring) {
+            float[] v = new float[1];
+            device.readFloats(ring, 0, v, 1);
+            return v[0];
+        }
+
+        @Override
+        public void close() {
             for (DeviceBuffer b : buffers) {
                 device.free(b);
             }
         }
-    }
-
-    private static DeviceBuffer alloc(List<DeviceBuffer> buffers, long bytes, String what) {
-        DeviceBuffer b = device.alloc(bytes, what);
-        buffers.add(b);
-        return b;
     }
 }
