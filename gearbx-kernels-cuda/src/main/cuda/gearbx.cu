@@ -96,6 +96,18 @@ __device__ __forceinline__ void prefetch_l2(const void* p, size_t n, size_t cap 
 #endif
 }
 
+// asks L2 for the 128-byte line holding p (sm_90 builds only)
+__device__ __forceinline__ void prefetch_line_l2(const void* p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && GEARBX_SLICED_PREFETCH
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
+#endif
+}
+
+// whether the sliced nested GEMVs (below) prefetch their rows before the dependent-launch wait
+#ifndef GEARBX_SLICED_PREFETCH
+#define GEARBX_SLICED_PREFETCH 1
+#endif
+
 // ---------------------------------------------------------------------------------------------------- GEMVs
 //
 // One warp computes R row dots at once, sharing each load of x between them (R = 1, 2 or 4, chosen by the host
@@ -437,6 +449,274 @@ __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict
     warp_store<R>(out, acc, o0, rows, mode, outChunk, nrm, norm_scale(nrm, cols));
 }
 
+// ---------------------------------------------------------------------------------------------------- sliced nested GEMVs
+//
+// The nested GEMVs above give a warp whole rows: for an 8B layer's short LOW rows (2 KB) that is one or two rounds
+// of loads per warp, each waiting on DRAM, and x read again for every pair of rows (Nsight Compute: 18.5 % of DRAM
+// peak, 31 % of stalls on the x loads). Here a block of S = ceil(cols / 1024) warps computes G groups of RB dot rows:
+// warp w owns the 1024 columns of blocks 32 w .. 32 w + 31 (lane l: block 32 w + l), loads that block's 32 x values
+// once for all of the block's rows, issues the loads of a group's RB rows together (RB x 16 bytes per lane for LOW,
+// twice that for MID), and the block adds its warps' partial dots in a fixed order (deterministic, no atomics).
+// Launch: grid = ceil(output rows / per) with per = RB G (RB G / 2 for SwiGLU: as many gate as up rows),
+// block = 32 S threads, S <= 32, RB G <= 32.
+//
+// Decodes (DEC): SLICED_EXACT and SLICED_AFFINE are the fp32 decodes above (block_low / block_low_affine,
+// block_mid); SLICED_INT turns the lane's 32 x values into integers xq = round(x 2^e), |xq| <= 2^22 (e from the
+// block's largest |x|: as precise as fp32 relative to it), split into three byte planes, and takes the dot
+// products with dp4a, four weights per instruction against one per instruction for the fp32 decodes (which are
+// limited by the integer pipe that their PRMTs use: an 8B LOW step's GEMVs 1.82 against 2.23 ms, H100).
+
+#define SLICE_MAX_WARPS 32
+#define SLICED_EXACT 0
+#define SLICED_AFFINE 1
+#define SLICED_INT 2
+
+__host__ __device__ constexpr int log2_pow2(int n) { return n <= 1 ? 0 : 1 + log2_pow2(n / 2); }
+
+// Sums RB per-lane values over the warp, row by row, in RB - 1 + 5 - log2 RB shuffles (a reduce-scatter: at each
+// halving step a lane keeps half of its rows and adds its partner's copy of them). Returns, in lane l, the warp sum
+// of row l >> (5 - log2 RB).
+template <int RB>
+__device__ __forceinline__ float rows_warp_sum(float (&acc)[RB], int lane) {
+    constexpr int m = log2_pow2(RB);
+#pragma unroll
+    for (int j = 0; j < m; j++) {
+        const int n = RB >> j, o = 16 >> j;
+        const bool upper = (lane & o) != 0;
+#pragma unroll
+        for (int i = 0; i < n / 2; i++) {
+            float send = upper ? acc[i] : acc[i + n / 2];
+            float keep = upper ? acc[i + n / 2] : acc[i];
+            acc[i] = keep + __shfl_xor_sync(0xffffffffu, send, o);
+        }
+    }
+    float v = acc[0];
+#pragma unroll
+    for (int o = 16 >> m; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// d = c + sum of the 4 unsigned bytes of u times the 4 unsigned (uu) or signed (us) bytes of x
+__device__ __forceinline__ int dp4a_uu(uint32_t u, uint32_t x, int c) {
+    int d;
+    asm("dp4a.u32.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(u), "r"(x), "r"(c));
+    return d;
+}
+__device__ __forceinline__ int dp4a_us(uint32_t u, uint32_t x, int c) {
+    int d;
+    asm("dp4a.u32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(u), "r"(x), "r"(c));
+    return d;
+}
+
+// One lane's 32 x values as integers for dp4a: xq = round(x 2^e) with e such that max |x| 2^e < 2^22, stored as
+// three byte planes (X[0]: bits 0-7, X[1]: bits 8-15, both unsigned; X[2]: xq >> 16, signed, in [-64, 64]) with
+// X[p][q] holding the 4 values of xa[q]; down = 2^-e. The dp4a sums start at init, which subtracts the weights'
+// storage offset (byte = code + offset) times the sums of xq, so that sum code * xq comes out exactly (integer
+// sums wrap modulo 2^32; only the final value needs to fit). x whose sum is not finite (a NaN, an infinity) makes
+// down NaN, so the dot is NaN as in fp32 (for the NaN guard).
+struct XInt {
+    uint32_t X[3][8];
+    int init[3];
+    float down;
+};
+
+template <bool mid>
+__device__ __forceinline__ void x_int(const float4 (&xa)[8], XInt& xi) {
+    float amax = 0.f, xsum = 0.f;
+#pragma unroll
+    for (int q = 0; q < 8; q++) {
+        amax = fmaxf(amax, fmaxf(fmaxf(fabsf(xa[q].x), fabsf(xa[q].y)), fmaxf(fabsf(xa[q].z), fabsf(xa[q].w))));
+        xsum += (xa[q].x + xa[q].y) + (xa[q].z + xa[q].w);
+    }
+    int E = (__float_as_int(amax) >> 23) - 126;       // max |x| < 2^E (E <= 0 for zeros and subnormals: harmless)
+    int e = min(max(22 - E, -126), 126);
+    float up = __int_as_float((127 + e) << 23);       // 2^e, exact
+    xi.down = isfinite(xsum) ? __int_as_float((127 - e) << 23) : __int_as_float(0x7FC00000);
+    uint32_t sum = 0, high = 0;
+#pragma unroll
+    for (int q = 0; q < 8; q++) {
+        // round(x 2^e) by the 1.5 * 2^23 magic (|x 2^e| <= 2^22): the float's low bits are xq + 2^22
+        uint32_t v0 = __float_as_uint(fmaf(xa[q].x, up, 12582912.f)) - 0x4B400000u;
+        uint32_t v1 = __float_as_uint(fmaf(xa[q].y, up, 12582912.f)) - 0x4B400000u;
+        uint32_t v2 = __float_as_uint(fmaf(xa[q].z, up, 12582912.f)) - 0x4B400000u;
+        uint32_t v3 = __float_as_uint(fmaf(xa[q].w, up, 12582912.f)) - 0x4B400000u;
+        sum += (v0 + v1) + (v2 + v3);
+        uint32_t a = __byte_perm(v0, v1, 0x5140), b = __byte_perm(v2, v3, 0x5140);  // [v0.0 v1.0 v0.1 v1.1]
+        xi.X[0][q] = __byte_perm(a, b, 0x5410);
+        xi.X[1][q] = __byte_perm(a, b, 0x7632);
+        xi.X[2][q] = __byte_perm(__byte_perm(v0, v1, 0x0062), __byte_perm(v2, v3, 0x0062), 0x5410);
+        if (mid) high = dp4a_us(0x01010101u, xi.X[2][q], high);
+    }
+    if (mid) {
+        // MID keeps the planes' sums apart (sum q8 xq reaches 2^34): bits 0-15 in S0 + 256 S1, bits 16- in S2
+        xi.init[0] = (int) (0u - 136u * (sum - (high << 16)));
+        xi.init[1] = 0;
+        xi.init[2] = (int) (0u - 136u * high);
+    } else {
+        xi.init[0] = (int) (0u - 8u * sum);
+        xi.init[1] = 0;
+        xi.init[2] = 0;
+    }
+}
+
+// LOW block, integer decode: sum v xq 2^-e over the 32 weights (codes v in [-8, 7] stored as v + 8)
+__device__ __forceinline__ float block_low_int(uint4 u, const XInt& xi) {
+    uint32_t words[4] = {u.x, u.y, u.z, u.w};
+    int S0 = xi.init[0], S1 = xi.init[1], S2 = xi.init[2];
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        uint32_t lo = (words[k] & 0x0F0F0F0Fu) ^ 0x08080808u;         // v + 8 of weights 4k .. 4k+3
+        uint32_t hi = ((words[k] >> 4) & 0x0F0F0F0Fu) ^ 0x08080808u;  // weights 16+4k ..
+        S0 = dp4a_uu(lo, xi.X[0][k], S0);
+        S0 = dp4a_uu(hi, xi.X[0][4 + k], S0);
+        S1 = dp4a_uu(lo, xi.X[1][k], S1);
+        S1 = dp4a_uu(hi, xi.X[1][4 + k], S1);
+        S2 = dp4a_us(lo, xi.X[2][k], S2);
+        S2 = dp4a_us(hi, xi.X[2][4 + k], S2);
+    }
+    // |sum v xq| <= 32 * 8 * 2^22 = 2^30: exact in int (the partial sums may wrap)
+    return (float) (int) ((uint32_t) S0 + ((uint32_t) S1 << 8) + ((uint32_t) S2 << 16)) * xi.down;
+}
+
+// MID block, integer decode: sum q8 xq 2^-e, q8 = 16 high + residual stored as the byte q8 + 136
+__device__ __forceinline__ float block_mid_int(uint4 h, uint4 r, const XInt& xi) {
+    uint32_t hw[4] = {h.x, h.y, h.z, h.w};
+    uint32_t rw[4] = {r.x, r.y, r.z, r.w};
+    int S0 = xi.init[0], S1 = xi.init[1], S2 = xi.init[2];
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        uint32_t lo = (((hw[k] << 4) & 0xF0F0F0F0u) | (rw[k] & 0x0F0F0F0Fu)) ^ 0x88888888u;
+        uint32_t hi = ((hw[k] & 0xF0F0F0F0u) | ((rw[k] >> 4) & 0x0F0F0F0Fu)) ^ 0x88888888u;
+        S0 = dp4a_uu(lo, xi.X[0][k], S0);
+        S0 = dp4a_uu(hi, xi.X[0][4 + k], S0);
+        S1 = dp4a_uu(lo, xi.X[1][k], S1);
+        S1 = dp4a_uu(hi, xi.X[1][4 + k], S1);
+        S2 = dp4a_us(lo, xi.X[2][k], S2);
+        S2 = dp4a_us(hi, xi.X[2][4 + k], S2);
+    }
+    // sum q8 (xq mod 2^16) = S0 + 256 S1, |.| <= 32 * 119 * 65535 < 2^31; S2 = sum q8 (xq >> 16), |.| < 2^18
+    return ((float) (int) ((uint32_t) S0 + ((uint32_t) S1 << 8)) + 65536.f * (float) S2) * xi.down;
+}
+
+template <bool mid, int DEC, int RB, int G>
+__device__ __forceinline__ void gemv_sliced_impl(const unsigned char* __restrict__ base, long long highOff,
+                                                 long long resOff, const float* __restrict__ x, float* out, int rows,
+                                                 int cols, int groupSize, int mode, int xperm, int outChunk,
+                                                 const GemvNorm& nrm) {
+    constexpr int RT = RB * G;  // dot rows of the block
+    static_assert(RT <= 32, "warp 0 finishes one dot row per lane");
+    __shared__ float part[SLICE_MAX_WARPS][RT];
+    pdl_launch_next();
+    const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    const int per = mode == 2 ? RT / 2 : RT;
+    const int o0 = blockIdx.x * per;
+    const int nb = cols >> 5;
+    const int b = w * 32 + lane;
+    const bool has = b < nb;
+    const unsigned short* scales = reinterpret_cast<const unsigned short*>(base);
+    const size_t groups = cols / groupSize;
+    const int shift = groupSize == 32 ? 0 : groupSize == 64 ? 1 : 2;
+    const size_t half = cols >> 1;
+    // dot row j of the block: output row o0 + j (SwiGLU: gate rows o0 + j, then up rows o0 + j - per + rows)
+    auto dot_row = [&](int j) -> size_t {
+        int o = o0 + (mode == 2 ? j % per : j);
+        if (o >= rows) o = o0;  // computed, not stored
+        return (mode == 2 && j >= per) ? (size_t) o + rows : (size_t) o;
+    };
+    // the block's rows are exactly what it reads next: lanes ask L2 for the warp's 512 bytes of each
+    for (int i = lane; i < 4 * RT; i += 32) {
+        size_t at = (size_t) (w * 32 + (i & 3) * 8) * 16;
+        if (at < half) {
+            size_t row = dot_row(i >> 2);
+            prefetch_line_l2(base + highOff + row * half + at);
+            if (mid) prefetch_line_l2(base + resOff + row * half + at);
+        }
+    }
+    pdl_wait_previous();
+    constexpr int m = log2_pow2(RB);
+    // group g's weights and scales (software-pipelined: group g + 1's loads are issued before group g is decoded)
+    auto load_group = [&](int g, uint4 (&h)[RB], uint4 (&r)[RB], float (&sc)[RB]) {
+#pragma unroll
+        for (int k = 0; k < RB; k++) {
+            size_t row = dot_row(g * RB + k);
+            h[k] = __ldg(reinterpret_cast<const uint4*>(base + highOff + row * half) + b);
+            if (mid) r[k] = __ldg(reinterpret_cast<const uint4*>(base + resOff + row * half) + b);
+            sc[k] = scale_at(scales, row * groups + (b >> shift));
+        }
+    };
+    uint4 h[RB], r[RB];
+    float sc[RB];
+    float4 xa[8];
+    XInt xi;
+    float sx = 0.f;
+    if (has) {
+        load_group(0, h, r, sc);
+        const float4* x4 = reinterpret_cast<const float4*>(x);
+        // float4 q of block b: x4[8b + q] (natural) or x4[q nb + b] (permuted)
+        const int xm = xperm ? 1 : 8, xs = xperm ? nb : 1;
+#pragma unroll
+        for (int q = 0; q < 8; q++) xa[q] = x4[xm * b + q * xs];
+        if (DEC == SLICED_INT) x_int<mid>(xa, xi);
+        if (DEC == SLICED_AFFINE && !mid) sx = block_xsum(xa);
+    }
+#pragma unroll
+    for (int g = 0; g < G; g++) {
+        uint4 hn[RB], rn[RB];
+        float scn[RB];
+        if (has && g + 1 < G) load_group(g + 1, hn, rn, scn);
+        float acc[RB];
+#pragma unroll
+        for (int k = 0; k < RB; k++) {
+            float d = 0.f;
+            if (has) {
+                if (DEC == SLICED_INT) d = mid ? block_mid_int(h[k], r[k], xi) : block_low_int(h[k], xi);
+                else if (mid) d = block_mid(h[k], r[k], xa);
+                else if (DEC == SLICED_AFFINE) d = block_low_affine(h[k], xa, sx);
+                else d = block_low(h[k], xa);
+            }
+            acc[k] = has ? sc[k] * d : 0.f;
+        }
+        const float v = rows_warp_sum<RB>(acc, lane);
+        if ((lane & ((32 >> m) - 1)) == 0) part[w][g * RB + (lane >> (5 - m))] = v;
+        if (g + 1 < G) {
+#pragma unroll
+            for (int k = 0; k < RB; k++) {
+                h[k] = hn[k];
+                if (mid) r[k] = rn[k];
+                sc[k] = scn[k];
+            }
+        }
+    }
+    __syncthreads();
+    if (w != 0) return;
+    // warp 0: lane j < RT adds dot row j's warp partials in warp order and runs the epilogue of warp_store
+    const float scale = norm_scale(nrm, cols) * (mid ? 1.f : 16.f);  // the LOW view's scale is 16 s (exact)
+    float tot = 0.f;
+    if (lane < RT) {
+        for (int j = 0; j < warps; j++) tot += part[j][lane];
+    }
+    const float up = __shfl_down_sync(0xffffffffu, tot, per);  // mode 2: lane j < per gets up row j's dot
+    double squares = 0;
+    const int o = o0 + lane;
+    if (lane < per && o < rows) {
+        float a = tot * scale;
+        if (mode == 0 && nrm.bias != nullptr) a += nrm.bias[o];  // as the CPU: (W x) + b
+        if (mode == 1 && nrm.u != nullptr) {
+            float nx = out[o] + a;
+            out[o] = nx;
+            nrm.u[xperm_index(o, nrm.uChunk, rows)] = nx * nrm.normW[o];
+            squares = (double) nx * nx;
+        } else {
+            gemv_store(out, o, rows, a, up * scale, mode, outChunk);
+        }
+    }
+    if (mode == 1 && nrm.u != nullptr) {
+#pragma unroll
+        for (int s = 16; s > 0; s >>= 1) squares += __shfl_xor_sync(0xffffffffu, squares, s);
+        if (lane == 0) atomicAdd(nrm.normOut + (blockIdx.x & (NORM_SLOTS - 1)), squares);
+    }
+}
+
 #define GEMV_NORM_PARAMS                                                                                            \
     const double *inNorm, float eps, const float *normW, float *u, double *normOut, int uChunk, const float *bias
 #define GEMV_NORM GemvNorm{inNorm, eps, normW, u, normOut, uChunk, bias}
@@ -451,6 +731,14 @@ __device__ __forceinline__ void gemv_nested_impl(const unsigned char* __restrict
                                     int mode, int xperm, int outChunk, GEMV_NORM_PARAMS) {                          \
         gemv_nested_impl<MID, AFFINE, R>(base, highOff, resOff, x, out, rows, cols, groupSize, mode, xperm, outChunk, \
                                          GEMV_NORM);                                                                 \
+    }
+
+#define GEMV_SLICED(name, MID, DEC, RB, G)                                                                          \
+    extern "C" __global__ void name(const unsigned char* __restrict__ base, long long highOff, long long resOff,     \
+                                    const float* __restrict__ x, float* out, int rows, int cols, int groupSize,     \
+                                    int mode, int xperm, int outChunk, GEMV_NORM_PARAMS) {                          \
+        gemv_sliced_impl<MID, DEC, RB, G>(base, highOff, resOff, x, out, rows, cols, groupSize, mode, xperm,        \
+                                          outChunk, GEMV_NORM);                                                      \
     }
 
 GEMV_DENSE(gemv_f32_r1, 1, gemv_f32_impl<1>((const float*) W, x, out, rows, cols, mode, outChunk, GEMV_NORM))
@@ -471,6 +759,18 @@ GEMV_NESTED(gemv_lowx_r4, false, false, 4)
 GEMV_NESTED(gemv_mid_r1, true, false, 1)
 GEMV_NESTED(gemv_mid_r2, true, false, 2)
 GEMV_NESTED(gemv_mid_r4, true, false, 4)
+GEMV_SLICED(gemv_low_s4x1, false, SLICED_AFFINE, 4, 1)
+GEMV_SLICED(gemv_lowi_s4x1, false, SLICED_INT, 4, 1)
+GEMV_SLICED(gemv_lowi_s4x2, false, SLICED_INT, 4, 2)
+GEMV_SLICED(gemv_lowi_s4x4, false, SLICED_INT, 4, 4)
+GEMV_SLICED(gemv_lowi_s2x4, false, SLICED_INT, 2, 4)
+GEMV_SLICED(gemv_lowi_s8x2, false, SLICED_INT, 8, 2)
+GEMV_SLICED(gemv_mid_s2x1, true, SLICED_EXACT, 2, 1)
+GEMV_SLICED(gemv_midi_s2x1, true, SLICED_INT, 2, 1)
+GEMV_SLICED(gemv_midi_s2x2, true, SLICED_INT, 2, 2)
+GEMV_SLICED(gemv_midi_s4x1, true, SLICED_INT, 4, 1)
+GEMV_SLICED(gemv_midi_s4x2, true, SLICED_INT, 4, 2)
+GEMV_SLICED(gemv_midi_s2x4, true, SLICED_INT, 2, 4)
 
 // ---------------------------------------------------------------------------------------------------- the rest
 

@@ -32,7 +32,8 @@ import org.jspecify.annotations.Nullable;
  * ({@code true} by default) whether LOW GEMVs decode codes affinely (see the kernels); {@value #DEPENDENT_LAUNCH}
  * ({@code true} by default) whether kernels use programmatic dependent launch on cards that have it (compute
  * capability 9.0 and above); {@value #FUSED_NORM} ({@code true} by default) whether RMSNorms are folded into the
- * kernels around them.
+ * kernels around them; {@value #SLICED_NESTED} ({@code true} by default) whether LOW/MID GEMVs use the sliced
+ * kernels with integer dot products where the per-matrix rule picks them.
  */
 public final class CudaBackendProvider implements BackendProvider {
     public static final String NAME = "cuda";
@@ -57,6 +58,11 @@ public final class CudaBackendProvider implements BackendProvider {
      * norm ({@code true}/{@code false}).
      */
     public static final String FUSED_NORM = "gearbx.cuda.fusedNorm";
+    /**
+     * System property: LOW/MID GEMVs use the sliced kernels (a block of warps per group of rows, integer dot products
+     * against x in 22-bit fixed point) where the per-matrix rule picks them ({@code true}/{@code false}).
+     */
+    public static final String SLICED_NESTED = "gearbx.cuda.slicedNested";
 
     private static volatile @Nullable Availability probed;
 

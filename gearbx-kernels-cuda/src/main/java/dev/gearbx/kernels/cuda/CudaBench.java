@@ -92,8 +92,8 @@ public final class CudaBench {
             Map<Gear, Double> best = new EnumMap<>(Gear.class);
             System.out.println("gear  options                                launches  MB/token  tok/s median [min..max]  ms/token  GB/s eff.  % of copy");
             StepOptions chosen = StepOptions.fromSystemProperties();
-            for (StepOptions o : new StepOptions[] {chosen, new StepOptions(chosen.graphs(), chosen.permute(),
-                    chosen.rowsPerWarp(), chosen.affineLow(), chosen.dependentLaunch(), false)}) {
+            for (StepOptions o : new StepOptions[] {chosen, chosen.withFusedNorm(false),
+                    chosen.withSlicedNested(!chosen.slicedNested())}) {
                 try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, o)) {
                     for (Gear gear : new Gear[] {Gear.LOW, Gear.MID, Gear.HIGH}) {
                         double[] tps = new double[runs];

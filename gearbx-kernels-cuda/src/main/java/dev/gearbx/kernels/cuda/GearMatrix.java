@@ -1,5 +1,7 @@
 package dev.gearbx.kernels.cuda;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A weight matrix as one gear's GEMV reads it on the device.
  *
@@ -102,6 +104,16 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
     Launch gemv(CudaDevice device, DeviceBuffer x, DeviceBuffer out, int mode, int outChunk, StepOptions options,
             NormLink norm) {
         int outRows = mode == 2 ? rows / 2 : rows;
+        Sliced sliced = options.slicedNested() && options.rowsPerWarp() == 0 && options.affineLow()
+                ? slicedKernel(view, rows, cols) : null;
+        if (sliced != null) {
+            int perBlock = sliced.rowsPerBlock() / (mode == 2 ? 2 : 1);
+            int grid = (outRows + perBlock - 1) / perBlock;
+            int block = 32 * ((cols / 32 + 31) / 32);
+            return Launch.of(device, sliced.kernel(), grid, block, buffer, highOffset, residualOffset, x, out, outRows,
+                    cols, groupSize, mode, xChunk(options.permute()) == 4 ? 0 : 1, outChunk, norm.inNorm(), norm.eps(),
+                    norm.normWeights(), norm.u(), norm.normOut(), norm.uChunk(), norm.bias());
+        }
         int r = view.nested() || options.rowsPerWarp() != 0
                 ? rowsPerWarp(outRows * (mode == 2 ? 2 : 1), mode, options.rowsPerWarp())
                 : mode == 2 ? 2 : 1;
@@ -116,6 +128,42 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
                 : Launch.of(device, kernel, grid, 128, buffer, x, out, outRows, cols, mode, xperm, outChunk,
                         norm.inNorm(), norm.eps(), norm.normWeights(), norm.u(), norm.normOut(), norm.uChunk(),
                         norm.bias());
+    }
+
+    /**
+     * A sliced nested GEMV kernel (see gearbx.cu): a block of ceil(cols / 1024) warps computes {@code groups} groups
+     * of {@code rowsPerGroup} dot rows.
+     */
+    record Sliced(String kernel, int rowsPerGroup, int groups) {
+        int rowsPerBlock() {
+            return rowsPerGroup * groups;
+        }
+    }
+
+    /**
+     * The sliced kernel for a nested matrix of this shape, or null where the warp-per-row kernels are faster or the
+     * block would exceed 1024 threads. Measured on an H100 (BENCHMARKS.md, bench/gemv_micro.cu, Llama-3-8B and
+     * -3.2-1B shapes): LOW takes 4 rows per group, 2 groups for output projections (65,536+ rows), 2 rows x 4 groups
+     * for rows longer than 8,192 (the 8B down projection), the warp-per-row kernels for small matrices of short rows
+     * (the 1B q/k/v and o); MID, whose fp32 decode is already close to the copy bandwidth, takes 4 rows x 1 group
+     * only for more than 4,096 rows or rows 4 times longer than the matrix is high (gate/up, output, 8B q/k/v, 1B
+     * down) and keeps the warp-per-row kernels for the square and 4,096-row matrices (o, 8B down).
+     */
+    static @Nullable Sliced slicedKernel(View view, int rows, int cols) {
+        if (!view.nested() || cols % 32 != 0 || cols > 32 * 1024) {
+            return null;
+        }
+        long weights = (long) rows * cols;
+        if (view == View.MID) {
+            return rows > 4096 || cols >= 4 * rows ? new Sliced("gemv_midi_s4x1", 4, 1) : null;
+        }
+        if (cols <= 2048 && weights < 1L << 23) {
+            return null;
+        }
+        if (rows >= 65536) {
+            return new Sliced("gemv_lowi_s4x2", 4, 2);
+        }
+        return cols > 8192 ? new Sliced("gemv_lowi_s2x4", 2, 4) : new Sliced("gemv_lowi_s4x1", 4, 1);
     }
 
     /**

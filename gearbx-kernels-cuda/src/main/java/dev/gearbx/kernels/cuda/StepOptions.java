@@ -16,25 +16,42 @@ package dev.gearbx.kernels.cuda;
  * @param fusedNorm fold the RMSNorms into the kernels around them (the embedding and the residual GEMVs write the
  *     weighted input and sum its squares, the next GEMV scales its dots) instead of launching one RMSNorm kernel
  *     per norm
+ * @param slicedNested nested (LOW/MID) GEMVs use, where {@link GearMatrix#slicedKernel} picks one, the sliced kernels
+ *     (a block of warps per group of rows, x held in registers) with integer dot products (dp4a) against x in 22-bit
+ *     fixed point per 32-weight block, instead of one warp per row decoding every weight to fp32; only with
+ *     {@code rowsPerWarp} 0 (auto) and the affine LOW decoding
  */
 record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow, boolean dependentLaunch,
-        boolean fusedNorm) {
-    /** Graphs, permuted inputs, rows per warp chosen per matrix, affine LOW decoding, dependent launch, fused norms. */
-    static final StepOptions DEFAULT = new StepOptions(true, true, 0, true, true, true);
+        boolean fusedNorm, boolean slicedNested) {
+    /**
+     * Graphs, permuted inputs, rows per warp chosen per matrix, affine LOW decoding, dependent launch, fused norms,
+     * sliced nested GEMVs.
+     */
+    static final StepOptions DEFAULT = new StepOptions(true, true, 0, true, true, true, true);
 
     /** With affine LOW decoding and dependent launch. */
     StepOptions(boolean graphs, boolean permute, int rowsPerWarp) {
-        this(graphs, permute, rowsPerWarp, true, true, true);
+        this(graphs, permute, rowsPerWarp, true, true, true, true);
     }
 
     /** With dependent launch. */
     StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow) {
-        this(graphs, permute, rowsPerWarp, affineLow, true, true);
+        this(graphs, permute, rowsPerWarp, affineLow, true, true, true);
     }
 
-    /** With fused norms. */
+    /** With fused norms and sliced nested GEMVs. */
     StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow, boolean dependentLaunch) {
-        this(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, true);
+        this(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, true, true);
+    }
+
+    /** These options with the RMSNorms folded or not. */
+    StepOptions withFusedNorm(boolean fused) {
+        return new StepOptions(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, fused, slicedNested);
+    }
+
+    /** These options with the sliced nested GEMVs or not. */
+    StepOptions withSlicedNested(boolean sliced) {
+        return new StepOptions(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, fusedNorm, sliced);
     }
 
     StepOptions {
@@ -45,7 +62,7 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
 
     /**
      * Read from system properties {@code gearbx.cuda.graphs}, {@code .permute}, {@code .rowsPerWarp},
-     * {@code .affineLow}, {@code .dependentLaunch}, {@code .fusedNorm}.
+     * {@code .affineLow}, {@code .dependentLaunch}, {@code .fusedNorm}, {@code .slicedNested}.
      */
     static StepOptions fromSystemProperties() {
         return new StepOptions(Boolean.parseBoolean(System.getProperty(CudaBackendProvider.GRAPHS, "true")),
@@ -53,13 +70,14 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
                 Integer.parseInt(System.getProperty(CudaBackendProvider.ROWS_PER_WARP, "0")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.AFFINE_LOW, "true")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.DEPENDENT_LAUNCH, "true")),
-                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.FUSED_NORM, "true")));
+                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.FUSED_NORM, "true")),
+                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.SLICED_NESTED, "true")));
     }
 
     @Override
     public String toString() {
         return "graphs=" + graphs + " permuted=" + permute + " rows/warp=" + (rowsPerWarp == 0 ? "auto" : rowsPerWarp)
                 + (affineLow ? "" : " exact LOW decode") + (dependentLaunch ? "" : " no dependent launch")
-                + (fusedNorm ? "" : " RMSNorm kernels");
+                + (fusedNorm ? "" : " RMSNorm kernels") + (slicedNested ? "" : " warp-per-row nested");
     }
 }

@@ -112,12 +112,14 @@ class CudaDifferentialTest {
                 for (Gear gear : Gear.values()) {
                     // plain launches, natural order, one row per warp; then each option on; graphs with the
                     // exact LOW decoding; graphs without dependent launch; RMSNorm kernels instead of fused norms
-                    // (plain launches, graphs); the default (fused norms, dependent launch on sm_90+)
+                    // (plain launches with warp-per-row nested GEMVs; graphs); warp-per-row nested GEMVs; natural
+                    // order; the default (sliced nested GEMVs, fused norms, dependent launch on sm_90+)
                     for (StepOptions o : new StepOptions[] {new StepOptions(false, false, 1),
                             new StepOptions(false, true, 1), new StepOptions(false, true, 2),
                             new StepOptions(false, true, 4), new StepOptions(true, true, 0, false),
-                            new StepOptions(true, true, 0, true, false), new StepOptions(false, true, 0, true, true, false),
-                            new StepOptions(true, true, 0, true, true, false), StepOptions.DEFAULT}) {
+                            new StepOptions(true, true, 0, true, false), new StepOptions(false, true, 0, true, true, false, false),
+                            StepOptions.DEFAULT.withFusedNorm(false), StepOptions.DEFAULT.withSlicedNested(false),
+                            new StepOptions(true, false, 0), StepOptions.DEFAULT}) {
                         compareGear(cpu, weights, promptTokens, steps, gear, o, file.getFileName().toString());
                     }
                 }

@@ -1,0 +1,47 @@
+package dev.gearbx.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.gearbx.kernels.cuda.GearMatrix.Sliced;
+import dev.gearbx.kernels.cuda.GearMatrix.View;
+import org.junit.jupiter.api.Test;
+
+/** The per-matrix choice of nested GEMV kernels (no GPU needed: it is host logic). */
+class GearMatrixTest {
+
+    @Test
+    void lowTakesTheSlicedIntegerKernelsMeasuredFastestPerShape() {
+        // Llama-3-8B: q/k/v, o, gate+up, down, output
+        assertEquals(new Sliced("gemv_lowi_s4x1", 4, 1), GearMatrix.slicedKernel(View.LOW, 6144, 4096));
+        assertEquals(new Sliced("gemv_lowi_s4x1", 4, 1), GearMatrix.slicedKernel(View.LOW, 4096, 4096));
+        assertEquals(new Sliced("gemv_lowi_s4x1", 4, 1), GearMatrix.slicedKernel(View.LOW, 28672, 4096));
+        assertEquals(new Sliced("gemv_lowi_s2x4", 2, 4), GearMatrix.slicedKernel(View.LOW, 4096, 14336));
+        assertEquals(new Sliced("gemv_lowi_s4x2", 4, 2), GearMatrix.slicedKernel(View.LOW, 128256, 4096));
+        // Llama-3.2-1B: the small q/k/v and o stay on the warp-per-row kernels
+        assertNull(GearMatrix.slicedKernel(View.LOW, 3072, 2048));
+        assertNull(GearMatrix.slicedKernel(View.LOW, 2048, 2048));
+        assertEquals(new Sliced("gemv_lowi_s4x1", 4, 1), GearMatrix.slicedKernel(View.LOW, 2048, 8192));
+    }
+
+    @Test
+    void midTakesTheSlicedKernelForTallOrLongRowMatricesOnly() {
+        Sliced sliced = new Sliced("gemv_midi_s4x1", 4, 1);
+        assertEquals(sliced, GearMatrix.slicedKernel(View.MID, 6144, 4096));    // 8B q/k/v
+        assertNull(GearMatrix.slicedKernel(View.MID, 4096, 4096));              // 8B o
+        assertEquals(sliced, GearMatrix.slicedKernel(View.MID, 28672, 4096));   // 8B gate/up
+        assertNull(GearMatrix.slicedKernel(View.MID, 4096, 14336));             // 8B down
+        assertEquals(sliced, GearMatrix.slicedKernel(View.MID, 128256, 4096));  // output
+        assertNull(GearMatrix.slicedKernel(View.MID, 3072, 2048));              // 1B q/k/v
+        assertEquals(sliced, GearMatrix.slicedKernel(View.MID, 2048, 8192));    // 1B down
+        assertEquals(4, sliced.rowsPerBlock());
+    }
+
+    @Test
+    void denseViewsAndRowsBeyondOneBlockKeepTheWarpPerRowKernels() {
+        assertNull(GearMatrix.slicedKernel(View.F16, 4096, 4096));
+        assertNull(GearMatrix.slicedKernel(View.BF16, 4096, 4096));
+        assertNull(GearMatrix.slicedKernel(View.LOW, 4096, 32 * 1024 + 32));  // 33 warps would not fit a block
+        assertNull(GearMatrix.slicedKernel(View.LOW, 4096, 4096 + 16));       // not whole 32-weight blocks
+    }
+}
