@@ -103,6 +103,11 @@ __device__ __forceinline__ void prefetch_line_l2(const void* p) {
 #endif
 }
 
+// whether attention asks L2 for its cached keys and values before the dependent-launch wait
+#ifndef GEARBX_ATTENTION_PREFETCH
+#define GEARBX_ATTENTION_PREFETCH 1
+#endif
+
 // whether the sliced nested GEMVs (below) prefetch their rows before the dependent-launch wait
 #ifndef GEARBX_SLICED_PREFETCH
 #define GEARBX_SLICED_PREFETCH 1
@@ -893,6 +898,24 @@ extern "C" __global__ void attention(const float* __restrict__ qkv, float* kc, f
                                      int kvHeads, int headDim, int rotaryDim, int neox, int capacity, float scale,
                                      int outChunk) {
     pdl_launch_next();
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && GEARBX_ATTENTION_PREFETCH
+    {
+        // Before waiting: ask L2 for the cached keys and values this head reads (rows written by earlier steps; a
+        // decode step streams far more weights than L2 holds, so they are in DRAM). The position is read before
+        // the previous kernels finished and may be one step old: it only sizes a hint, the real one is read below.
+        int hint = min(*(volatile const int*) ctrl, capacity);
+        int kvDim = kvHeads * headDim, perGroup = heads / kvHeads;
+        int lines = (headDim * 4 + 127) / 128;
+        const char* kb = reinterpret_cast<const char*>(kc + (blockIdx.x / perGroup) * headDim);
+        const char* vb = reinterpret_cast<const char*>(vc + (blockIdx.x / perGroup) * headDim);
+        // the group's heads share its rows: head h takes every perGroup-th line
+        for (int i = threadIdx.x * perGroup + blockIdx.x % perGroup; i < hint * lines; i += blockDim.x * perGroup) {
+            size_t at = (size_t) (i / lines) * kvDim * 4 + (size_t) (i % lines) * 128;
+            asm volatile("prefetch.global.L2 [%0];" ::"l"(kb + at));
+            asm volatile("prefetch.global.L2 [%0];" ::"l"(vb + at));
+        }
+    }
+#endif
     pdl_wait_previous();
     __shared__ float fshared[32];
     __shared__ double dshared[32];
