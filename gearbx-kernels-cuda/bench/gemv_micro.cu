@@ -187,6 +187,19 @@ static bool fits(const Matrix& m, bool mid, const Variant& v) {
     return 32 * ((m.cols / 32 + 31) / 32) <= a.maxThreadsPerBlock;
 }
 
+// a launch with programmatic dependent launch, as the backend's (attr must outlive the launch call)
+static cudaLaunchConfig_t dependent_launch(int grid, int block, cudaStream_t s, cudaLaunchAttribute& attr) {
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3(grid);
+    cfg.blockDim = dim3(block);
+    cfg.stream = s;
+    attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr.val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = &attr;
+    cfg.numAttrs = 1;
+    return cfg;
+}
+
 static void launch(const Matrix& m, bool mid, const Variant& v, const float* x, float* out, cudaStream_t s,
                    int modeOverride = -1) {
     int mode = modeOverride >= 0 ? modeOverride : m.mode;
@@ -201,15 +214,8 @@ static void launch(const Matrix& m, bool mid, const Variant& v, const float* x, 
         k = kernel_for(mid, r);
     } else if (v.dec >= 0) {
         int per = mode == 2 ? v.rb / 2 : v.rb;
-        cudaLaunchConfig_t cfg = {};
-        cfg.gridDim = dim3((outRows + per - 1) / per);
-        cfg.blockDim = dim3(32 * ((m.cols / 32 + 31) / 32));
-        cfg.stream = s;
-        cudaLaunchAttribute attr[1];
-        attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-        attr[0].val.programmaticStreamSerializationAllowed = 1;
-        cfg.attrs = attr;
-        cfg.numAttrs = 1;
+        cudaLaunchAttribute attr;
+        cudaLaunchConfig_t cfg = dependent_launch((outRows + per - 1) / per, 32 * ((m.cols / 32 + 31) / 32), s, attr);
         CK(cudaLaunchKernelEx(&cfg, micro_for(v.rb), (const unsigned char*) m.base, m.highOff, x, out, outRows,
                               m.cols, mode, mode == 2 ? 32 : 4));
         return;
@@ -219,15 +225,8 @@ static void launch(const Matrix& m, bool mid, const Variant& v, const float* x, 
         block = 32 * ((m.cols / 32 + 31) / 32);
         k = v.k;
     }
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(grid);
-    cfg.blockDim = dim3(block);
-    cfg.stream = s;
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attr[0].val.programmaticStreamSerializationAllowed = 1;
-    cfg.attrs = attr;
-    cfg.numAttrs = 1;
+    cudaLaunchAttribute attr;
+    cudaLaunchConfig_t cfg = dependent_launch(grid, block, s, attr);
     CK(cudaLaunchKernelEx(&cfg, k, (const unsigned char*) m.base, m.highOff, m.resOff, x, out, outRows, m.cols, 32,
                           mode, 1, mode == 2 ? 32 : 4, (const double*) nullptr, 0.f, (const float*) nullptr,
                           (float*) nullptr, (double*) nullptr, 4, (const float*) nullptr));

@@ -572,43 +572,40 @@ __device__ __forceinline__ void x_int(const float4 (&xa)[8], XInt& xi) {
     }
 }
 
+// S[p] += the bytes of lo (weights 4k .. 4k+3 of a block) and hi (weights 16+4k ..) times x's byte plane p
+__device__ __forceinline__ void dp4a_planes(uint32_t lo, uint32_t hi, int k, const XInt& xi, int (&S)[3]) {
+    S[0] = dp4a_uu(hi, xi.X[0][4 + k], dp4a_uu(lo, xi.X[0][k], S[0]));
+    S[1] = dp4a_uu(hi, xi.X[1][4 + k], dp4a_uu(lo, xi.X[1][k], S[1]));
+    S[2] = dp4a_us(hi, xi.X[2][4 + k], dp4a_us(lo, xi.X[2][k], S[2]));
+}
+
 // LOW block, integer decode: sum v xq 2^-e over the 32 weights (codes v in [-8, 7] stored as v + 8)
 __device__ __forceinline__ float block_low_int(uint4 u, const XInt& xi) {
     uint32_t words[4] = {u.x, u.y, u.z, u.w};
-    int S0 = xi.init[0], S1 = xi.init[1], S2 = xi.init[2];
+    int S[3] = {xi.init[0], xi.init[1], xi.init[2]};
 #pragma unroll
     for (int k = 0; k < 4; k++) {
         uint32_t lo = (words[k] & 0x0F0F0F0Fu) ^ 0x08080808u;         // v + 8 of weights 4k .. 4k+3
         uint32_t hi = ((words[k] >> 4) & 0x0F0F0F0Fu) ^ 0x08080808u;  // weights 16+4k ..
-        S0 = dp4a_uu(lo, xi.X[0][k], S0);
-        S0 = dp4a_uu(hi, xi.X[0][4 + k], S0);
-        S1 = dp4a_uu(lo, xi.X[1][k], S1);
-        S1 = dp4a_uu(hi, xi.X[1][4 + k], S1);
-        S2 = dp4a_us(lo, xi.X[2][k], S2);
-        S2 = dp4a_us(hi, xi.X[2][4 + k], S2);
+        dp4a_planes(lo, hi, k, xi, S);
     }
     // |sum v xq| <= 32 * 8 * 2^22 = 2^30: exact in int (the partial sums may wrap)
-    return (float) (int) ((uint32_t) S0 + ((uint32_t) S1 << 8) + ((uint32_t) S2 << 16)) * xi.down;
+    return (float) (int) ((uint32_t) S[0] + ((uint32_t) S[1] << 8) + ((uint32_t) S[2] << 16)) * xi.down;
 }
 
 // MID block, integer decode: sum q8 xq 2^-e, q8 = 16 high + residual stored as the byte q8 + 136
 __device__ __forceinline__ float block_mid_int(uint4 h, uint4 r, const XInt& xi) {
     uint32_t hw[4] = {h.x, h.y, h.z, h.w};
     uint32_t rw[4] = {r.x, r.y, r.z, r.w};
-    int S0 = xi.init[0], S1 = xi.init[1], S2 = xi.init[2];
+    int S[3] = {xi.init[0], xi.init[1], xi.init[2]};
 #pragma unroll
     for (int k = 0; k < 4; k++) {
         uint32_t lo = (((hw[k] << 4) & 0xF0F0F0F0u) | (rw[k] & 0x0F0F0F0Fu)) ^ 0x88888888u;
         uint32_t hi = ((hw[k] & 0xF0F0F0F0u) | ((rw[k] >> 4) & 0x0F0F0F0Fu)) ^ 0x88888888u;
-        S0 = dp4a_uu(lo, xi.X[0][k], S0);
-        S0 = dp4a_uu(hi, xi.X[0][4 + k], S0);
-        S1 = dp4a_uu(lo, xi.X[1][k], S1);
-        S1 = dp4a_uu(hi, xi.X[1][4 + k], S1);
-        S2 = dp4a_us(lo, xi.X[2][k], S2);
-        S2 = dp4a_us(hi, xi.X[2][4 + k], S2);
+        dp4a_planes(lo, hi, k, xi, S);
     }
     // sum q8 (xq mod 2^16) = S0 + 256 S1, |.| <= 32 * 119 * 65535 < 2^31; S2 = sum q8 (xq >> 16), |.| < 2^18
-    return ((float) (int) ((uint32_t) S0 + ((uint32_t) S1 << 8)) + 65536.f * (float) S2) * xi.down;
+    return ((float) (int) ((uint32_t) S[0] + ((uint32_t) S[1] << 8)) + 65536.f * (float) S[2]) * xi.down;
 }
 
 template <bool mid, int DEC, int RB, int G>

@@ -160,7 +160,8 @@ class OpenAiHttpTest {
             awaitCondition(() -> local.liveSequences() == 0);
             assertTrue(kvWhileRunning.getFirst() > 0, "it held a KV cache");
             assertEquals(0, local.kvCacheBytes(), "the KV cache is freed");
-            assertEquals(0, local.activeStreams());
+            // the stream's own end is counted a moment after its sequence closes (failed once under load with 1)
+            awaitCondition(() -> local.activeStreams() == 0);
             awaitCondition(() -> !ended.isEmpty());
             assertEquals(StopReason.CANCELLED, ended.getFirst().stopReason());
             assertTrue(ended.getFirst().tokens() < 1500, "stopped early: " + ended.getFirst().tokens());
