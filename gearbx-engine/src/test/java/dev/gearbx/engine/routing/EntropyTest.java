@@ -87,6 +87,92 @@ class EntropyTest {
     }
 
     @Test
+    void maskedAndShiftedLogitsAgreeWithScalar() {
+        // -inf (masked) entries and large offsets take the clamped loop; the others the unclamped one
+        SplittableRandom r = new SplittableRandom(11);
+        for (int n : new int[] {64, 1000, 128256}) {
+            for (double offset : new double[] {0, 50, -60, 3000}) {
+                for (boolean masked : new boolean[] {false, true}) {
+                    float[] logits = new float[n];
+                    for (int i = 0; i < n; i++) {
+                        logits[i] = masked && i % 3 != 0 ? Float.NEGATIVE_INFINITY : (float) (r.nextGaussian() * 3 + offset);
+                    }
+                    float s = Entropy.bitsScalar(logits, n);
+                    assertEquals(s, Entropy.bits(logits, n), 1e-5 * Math.max(1, s),
+                            "n=" + n + " offset=" + offset + " masked=" + masked);
+                }
+            }
+        }
+    }
+
+    @Test
+    void wideRangeTakesTheClampedLoop() {
+        // a few logits 200 below the rest: their 2^y would leave the float range, so they are clamped
+        SplittableRandom r = new SplittableRandom(12);
+        float[] logits = new float[20000];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) (r.nextGaussian() * 2 + (i % 97 == 0 ? -200 : 0));
+        }
+        float s = Entropy.bitsScalar(logits, logits.length);
+        assertEquals(s, Entropy.bits(logits, logits.length), 1e-5 * s);
+    }
+
+    @Test
+    void logitsBeyondTheVectorRangeUseTheScalarLoop() {
+        // |k| >= 2^19: 16 k would not be an exact float
+        SplittableRandom r = new SplittableRandom(13);
+        float[] logits = new float[5000];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) (1e6 + r.nextGaussian() * 4);
+        }
+        float s = Entropy.bitsScalar(logits, logits.length);
+        assertEquals(s, Entropy.bits(logits, logits.length), 1e-5 * s);
+    }
+
+    @Test
+    void logNormalizerWithMaskedAndOffsetLogits() {
+        SplittableRandom r = new SplittableRandom(14);
+        for (double offset : new double[] {0, 40, -70, 1e4}) {
+            float[] logits = new float[50000];
+            for (int i = 0; i < logits.length; i++) {
+                logits[i] = i % 5 == 0 ? Float.NEGATIVE_INFINITY : (float) (r.nextGaussian() * 4 + offset);
+            }
+            double[] logZ = new double[1];
+            Entropy.bits(logits, logits.length, logZ);
+            double max = Double.NEGATIVE_INFINITY;
+            for (float z : logits) {
+                max = Math.max(max, z);
+            }
+            double sum = 0;
+            for (float z : logits) {
+                sum += Math.exp(z - max);
+            }
+            assertEquals(max + Math.log(sum), logZ[0], 1e-6 * Math.max(1, Math.abs(max)), "offset=" + offset);
+        }
+    }
+
+    @Test
+    void nanAnywhereIsRejected() {
+        for (int at : new int[] {0, 1234, 9999}) {
+            float[] logits = new float[10000];
+            Arrays.fill(logits, 1f);
+            logits[at] = Float.NaN;
+            assertThrows(IllegalArgumentException.class, () -> Entropy.bits(logits, logits.length), "at " + at);
+            logits[5] = Float.NEGATIVE_INFINITY; // the clamped loop
+            assertThrows(IllegalArgumentException.class, () -> Entropy.bits(logits, logits.length), "at " + at);
+        }
+        float[] allNaN = new float[1000];
+        Arrays.fill(allNaN, Float.NaN);
+        assertThrows(IllegalArgumentException.class, () -> Entropy.bits(allNaN, allNaN.length));
+        float[] allMasked = new float[1000];
+        Arrays.fill(allMasked, Float.NEGATIVE_INFINITY);
+        assertThrows(IllegalArgumentException.class, () -> Entropy.bits(allMasked, allMasked.length));
+        float[] plusInf = new float[1000];
+        plusInf[700] = Float.POSITIVE_INFINITY;
+        assertThrows(IllegalArgumentException.class, () -> Entropy.bits(plusInf, plusInf.length));
+    }
+
+    @Test
     void nanIsRejected() {
         float[] logits = {1, Float.NaN, 2};
         assertThrows(IllegalArgumentException.class, () -> Entropy.bits(logits, 3));
