@@ -8,6 +8,16 @@
 
 #include <cuda_runtime.h>
 
+// variants compared here but not used by the backend (gearbx.cu instantiates only those GearMatrix picks)
+GEMV_SLICED(gemv_low_s4x1, false, SLICED_AFFINE, 4, 1)
+GEMV_SLICED(gemv_lowi_s4x4, false, SLICED_INT, 4, 4)
+GEMV_SLICED(gemv_lowi_s8x2, false, SLICED_INT, 8, 2)
+GEMV_SLICED(gemv_mid_s2x1, true, SLICED_EXACT, 2, 1)
+GEMV_SLICED(gemv_midi_s2x1, true, SLICED_INT, 2, 1)
+GEMV_SLICED(gemv_midi_s2x2, true, SLICED_INT, 2, 2)
+GEMV_SLICED(gemv_midi_s4x2, true, SLICED_INT, 4, 2)
+GEMV_SLICED(gemv_midi_s2x4, true, SLICED_INT, 2, 4)
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
