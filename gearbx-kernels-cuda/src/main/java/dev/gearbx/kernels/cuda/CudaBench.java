@@ -93,7 +93,8 @@ public final class CudaBench {
             System.out.println("gear  options                                launches  MB/token  tok/s median [min..max]  ms/token  GB/s eff.  % of copy");
             StepOptions chosen = StepOptions.fromSystemProperties();
             for (StepOptions o : new StepOptions[] {chosen, chosen.withFusedNorm(false),
-                    chosen.withSlicedNested(!chosen.slicedNested())}) {
+                    chosen.withNested(chosen.nested() == StepOptions.NestedKernels.BY_SHAPE
+                            ? StepOptions.NestedKernels.WARP_PER_ROW : StepOptions.NestedKernels.BY_SHAPE)}) {
                 try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, o)) {
                     for (Gear gear : new Gear[] {Gear.LOW, Gear.MID, Gear.HIGH}) {
                         double[] tps = new double[runs];

@@ -104,8 +104,8 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
     Launch gemv(CudaDevice device, DeviceBuffer x, DeviceBuffer out, int mode, int outChunk, StepOptions options,
             NormLink norm) {
         int outRows = mode == 2 ? rows / 2 : rows;
-        Sliced sliced = options.slicedNested() && options.rowsPerWarp() == 0 && options.affineLow()
-                ? slicedKernel(view, rows, cols) : null;
+        Sliced sliced = options.rowsPerWarp() == 0 && options.affineLow()
+                ? slicedKernel(view, rows, cols, options.nested()) : null;
         if (sliced != null) {
             int perBlock = sliced.rowsPerBlock() / (mode == 2 ? 2 : 1);
             int grid = (outRows + perBlock - 1) / perBlock;
@@ -150,8 +150,20 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
      * down) and keeps the warp-per-row kernels for the square and 4,096-row matrices (o, 8B down).
      */
     static @Nullable Sliced slicedKernel(View view, int rows, int cols) {
-        if (!view.nested() || cols % 32 != 0 || cols > 32 * 1024) {
+        return slicedKernel(view, rows, cols, StepOptions.NestedKernels.BY_SHAPE);
+    }
+
+    /** The sliced kernel these options ask for (by shape, or one forced on every nested matrix), or null. */
+    static @Nullable Sliced slicedKernel(View view, int rows, int cols, StepOptions.NestedKernels kernels) {
+        if (!view.nested() || cols % 32 != 0 || cols > 32 * 1024 || kernels == StepOptions.NestedKernels.WARP_PER_ROW) {
             return null;
+        }
+        if (kernels != StepOptions.NestedKernels.BY_SHAPE) {
+            return view == View.MID ? new Sliced("gemv_midi_s4x1", 4, 1) : switch (kernels) {
+                case SLICED_2X4 -> new Sliced("gemv_lowi_s2x4", 2, 4);
+                case SLICED_4X2 -> new Sliced("gemv_lowi_s4x2", 4, 2);
+                default -> new Sliced("gemv_lowi_s4x1", 4, 1);
+            };
         }
         long weights = (long) rows * cols;
         if (view == View.MID) {

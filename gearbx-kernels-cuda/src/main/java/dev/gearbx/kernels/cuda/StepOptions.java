@@ -16,45 +16,62 @@ package dev.gearbx.kernels.cuda;
  * @param fusedNorm fold the RMSNorms into the kernels around them (the embedding and the residual GEMVs write the
  *     weighted input and sum its squares, the next GEMV scales its dots) instead of launching one RMSNorm kernel
  *     per norm
- * @param slicedNested nested (LOW/MID) GEMVs use, where {@link GearMatrix#slicedKernel} picks one, the sliced kernels
- *     (a block of warps per group of rows, x held in registers) with integer dot products (dp4a) against x in 22-bit
- *     fixed point per 32-weight block, instead of one warp per row decoding every weight to fp32; only with
+ * @param nested which kernels the nested (LOW/MID) GEMVs use (see {@link NestedKernels}); the sliced ones only with
  *     {@code rowsPerWarp} 0 (auto) and the affine LOW decoding
  */
 record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow, boolean dependentLaunch,
-        boolean fusedNorm, boolean slicedNested) {
+        boolean fusedNorm, NestedKernels nested) {
+
+    /**
+     * The nested GEMV kernels: one warp per row decoding every weight to fp32, or the sliced kernels (a block of warps
+     * per group of rows, x held in registers) with integer dot products (dp4a) against x in 22-bit fixed point per
+     * 32-weight block.
+     */
+    enum NestedKernels {
+        /** One warp per row (or 2 or 4 rows) everywhere. */
+        WARP_PER_ROW,
+        /** The sliced kernel {@link GearMatrix#slicedKernel} picks for each matrix's shape, else warp per row. */
+        BY_SHAPE,
+        /** Every nested matrix sliced, LOW 4 rows x 1 group (MID always 4 x 1): for tests on small models. */
+        SLICED_4X1,
+        /** Every nested matrix sliced, LOW 2 rows x 4 groups: for tests. */
+        SLICED_2X4,
+        /** Every nested matrix sliced, LOW 4 rows x 2 groups: for tests. */
+        SLICED_4X2
+    }
     /**
      * Graphs, permuted inputs, rows per warp chosen per matrix, affine LOW decoding, dependent launch, fused norms,
      * sliced nested GEMVs.
      */
-    static final StepOptions DEFAULT = new StepOptions(true, true, 0, true, true, true, true);
+    static final StepOptions DEFAULT = new StepOptions(true, true, 0, true, true, true, NestedKernels.BY_SHAPE);
 
     /** With affine LOW decoding and dependent launch. */
     StepOptions(boolean graphs, boolean permute, int rowsPerWarp) {
-        this(graphs, permute, rowsPerWarp, true, true, true, true);
+        this(graphs, permute, rowsPerWarp, true, true, true, NestedKernels.BY_SHAPE);
     }
 
     /** With dependent launch. */
     StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow) {
-        this(graphs, permute, rowsPerWarp, affineLow, true, true, true);
+        this(graphs, permute, rowsPerWarp, affineLow, true, true, NestedKernels.BY_SHAPE);
     }
 
     /** With fused norms and sliced nested GEMVs. */
     StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow, boolean dependentLaunch) {
-        this(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, true, true);
+        this(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, true, NestedKernels.BY_SHAPE);
     }
 
     /** These options with the RMSNorms folded or not. */
     StepOptions withFusedNorm(boolean fused) {
-        return new StepOptions(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, fused, slicedNested);
+        return new StepOptions(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, fused, nested);
     }
 
-    /** These options with the sliced nested GEMVs or not. */
-    StepOptions withSlicedNested(boolean sliced) {
-        return new StepOptions(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, fusedNorm, sliced);
+    /** These options with other nested GEMV kernels. */
+    StepOptions withNested(NestedKernels kernels) {
+        return new StepOptions(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, fusedNorm, kernels);
     }
 
     StepOptions {
+        java.util.Objects.requireNonNull(nested, "nested");
         if (rowsPerWarp != 0 && rowsPerWarp != 1 && rowsPerWarp != 2 && rowsPerWarp != 4) {
             throw new IllegalArgumentException("rowsPerWarp must be 0 (auto), 1, 2 or 4, got " + rowsPerWarp);
         }
@@ -71,13 +88,18 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.AFFINE_LOW, "true")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.DEPENDENT_LAUNCH, "true")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.FUSED_NORM, "true")),
-                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.SLICED_NESTED, "true")));
+                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.SLICED_NESTED, "true"))
+                        ? NestedKernels.BY_SHAPE : NestedKernels.WARP_PER_ROW);
     }
 
     @Override
     public String toString() {
         return "graphs=" + graphs + " permuted=" + permute + " rows/warp=" + (rowsPerWarp == 0 ? "auto" : rowsPerWarp)
                 + (affineLow ? "" : " exact LOW decode") + (dependentLaunch ? "" : " no dependent launch")
-                + (fusedNorm ? "" : " RMSNorm kernels") + (slicedNested ? "" : " warp-per-row nested");
+                + (fusedNorm ? "" : " RMSNorm kernels") + switch (nested) {
+                    case BY_SHAPE -> "";
+                    case WARP_PER_ROW -> " warp-per-row nested";
+                    default -> " nested " + nested;
+                };
     }
 }

@@ -1,5 +1,7 @@
 package dev.gearbx.kernels.cuda;
 
+import dev.gearbx.kernels.cuda.StepOptions.NestedKernels;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -113,13 +115,20 @@ class CudaDifferentialTest {
                     // plain launches, natural order, one row per warp; then each option on; graphs with the
                     // exact LOW decoding; graphs without dependent launch; RMSNorm kernels instead of fused norms
                     // (plain launches with warp-per-row nested GEMVs; graphs); warp-per-row nested GEMVs; natural
-                    // order; the default (sliced nested GEMVs, fused norms, dependent launch on sm_90+)
+                    // order; each sliced kernel forced on every nested matrix (these models are below the sizes
+                    // where the shape rule picks them; natural order and plain launches for the first); the default
+                    // (kernels by shape, fused norms, dependent launch on sm_90+)
                     for (StepOptions o : new StepOptions[] {new StepOptions(false, false, 1),
                             new StepOptions(false, true, 1), new StepOptions(false, true, 2),
                             new StepOptions(false, true, 4), new StepOptions(true, true, 0, false),
-                            new StepOptions(true, true, 0, true, false), new StepOptions(false, true, 0, true, true, false, false),
-                            StepOptions.DEFAULT.withFusedNorm(false), StepOptions.DEFAULT.withSlicedNested(false),
-                            new StepOptions(true, false, 0), StepOptions.DEFAULT}) {
+                            new StepOptions(true, true, 0, true, false),
+                            new StepOptions(false, true, 0, true, true, false, NestedKernels.WARP_PER_ROW),
+                            StepOptions.DEFAULT.withFusedNorm(false), StepOptions.DEFAULT.withNested(NestedKernels.WARP_PER_ROW),
+                            new StepOptions(true, false, 0),
+                            new StepOptions(false, false, 0, true, true, true, NestedKernels.SLICED_4X1),
+                            StepOptions.DEFAULT.withNested(NestedKernels.SLICED_2X4),
+                            StepOptions.DEFAULT.withNested(NestedKernels.SLICED_4X2).withFusedNorm(false),
+                            StepOptions.DEFAULT}) {
                         compareGear(cpu, weights, promptTokens, steps, gear, o, file.getFileName().toString());
                     }
                 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.gearbx.kernels.cuda.GearMatrix.Sliced;
 import dev.gearbx.kernels.cuda.GearMatrix.View;
+import dev.gearbx.kernels.cuda.StepOptions.NestedKernels;
 import org.junit.jupiter.api.Test;
 
 /** The per-matrix choice of nested GEMV kernels (no GPU needed: it is host logic). */
@@ -35,6 +36,17 @@ class GearMatrixTest {
         assertNull(GearMatrix.slicedKernel(View.MID, 3072, 2048));              // 1B q/k/v
         assertEquals(sliced, GearMatrix.slicedKernel(View.MID, 2048, 8192));    // 1B down
         assertEquals(4, sliced.rowsPerBlock());
+    }
+
+    @Test
+    void forcedSlicedKernelsApplyToEveryNestedMatrixEvenSmallOnes() {
+        assertEquals(new Sliced("gemv_lowi_s4x1", 4, 1), GearMatrix.slicedKernel(View.LOW, 256, 256, NestedKernels.SLICED_4X1));
+        assertEquals(new Sliced("gemv_lowi_s2x4", 2, 4), GearMatrix.slicedKernel(View.LOW, 256, 256, NestedKernels.SLICED_2X4));
+        assertEquals(new Sliced("gemv_lowi_s4x2", 4, 2), GearMatrix.slicedKernel(View.LOW, 1024, 64, NestedKernels.SLICED_4X2));
+        assertEquals(new Sliced("gemv_midi_s4x1", 4, 1), GearMatrix.slicedKernel(View.MID, 256, 512, NestedKernels.SLICED_2X4));
+        assertNull(GearMatrix.slicedKernel(View.LOW, 256, 256, NestedKernels.BY_SHAPE));
+        assertNull(GearMatrix.slicedKernel(View.LOW, 6144, 4096, NestedKernels.WARP_PER_ROW));
+        assertNull(GearMatrix.slicedKernel(View.F16, 256, 256, NestedKernels.SLICED_4X1));
     }
 
     @Test
