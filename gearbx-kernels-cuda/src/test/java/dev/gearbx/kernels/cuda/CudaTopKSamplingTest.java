@@ -111,7 +111,7 @@ class CudaTopKSamplingTest {
                         us[rounds / 2]));
                 assertEquals(launches * rounds, rig.position(), "every launch advanced the position");
                 int[] tokens = rig.tokens(launches * rounds);
-                int best = argmax(logits);
+                int best = Sampler.of(SamplingParams.greedy()).sample(logits.clone(), logits.length);
                 for (int t : tokens) {
                     if (k <= 1) {
                         assertEquals(best, t, "greedy / top-k 1 token");
@@ -126,16 +126,6 @@ class CudaTopKSamplingTest {
             }
         }
         System.out.println(line);
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private record Result(int token, float entropy, float logProbability) {}
