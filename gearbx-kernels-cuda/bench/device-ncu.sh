@@ -2,6 +2,8 @@
 # Profiles one launch of the kernels matching a regular expression with Nsight Compute (when the GPU machine has
 # ncu), inside CudaBench on one shape. Report to $OUT/ncu-<name>.txt.
 # Usage: bash .device/cuda/device-ncu.sh <kernel regex> [shape] [launches to skip] [ncu sections...]
+# NCU_COUNT (environment): launches to profile (default 1); NCU_CLOCKS=base locks the clocks as ncu does by default
+# (the default here is the card's own clocks, as in the bench).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=${OUT:-$PWD/device-out}
@@ -14,7 +16,7 @@ if [ -z "$ncu" ]; then echo "no ncu on this machine" | tee "$out/ncu-missing.txt
 sections=${*:---section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats --section MemoryWorkloadAnalysis --section SchedulerStats}
 cp=$(ls "$here"/lib/*.jar | grep -v console-standalone | tr '\n' ':')
 name=$(echo "$regex" | tr -c 'a-zA-Z0-9_\n' '_')
-timeout 300 "$ncu" --target-processes all -k "regex:$regex" --launch-skip "$skip" --launch-count 1 $sections \
+timeout 300 "$ncu" --target-processes all -k "regex:$regex" --launch-skip "$skip" --launch-count "${NCU_COUNT:-1}" --clock-control "${NCU_CLOCKS:-none}" $sections \
   java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Djava.io.tmpdir=/tmp -Xmx4g -cp "$cp" \
-  dev.gearbx.kernels.cuda.CudaBench "$shape" 8 1 true > "$out/ncu-$name.txt" 2>&1
-echo "ncu exit $? -> $out/ncu-$name.txt"
+  dev.gearbx.kernels.cuda.CudaBench "$shape" 8 1 true > "$out/ncu-$name-$skip.txt" 2>&1
+echo "ncu exit $? -> $out/ncu-$name-$skip.txt"

@@ -854,22 +854,6 @@ extern "C" __global__ void embed_norm(const void* __restrict__ E, int type, cons
     if (threadIdx.x == 0) norms[0] = ss;
 }
 
-// element j (< headDim) of the head vector v rotated for position pos (RoPE; the CPU engine's arithmetic: angle in
-// double, products rounded one by one)
-__device__ __forceinline__ float rope_at(const float* v, int j, int pos, const float* __restrict__ freqs,
-                                         int rotaryDim, int neox) {
-    if (j >= rotaryDim) return v[j];
-    int half = rotaryDim / 2;
-    bool first = neox ? j < half : (j & 1) == 0;
-    int j0 = first ? j : (neox ? j - half : j - 1);
-    int fi = neox ? j0 : j0 / 2;
-    int partner = neox ? j0 + half : j0 + 1;
-    double angle = (double) pos * (double) freqs[fi];
-    float c = (float) cos(angle), s = (float) sin(angle);
-    float x0 = v[j0], x1 = v[partner];
-    return first ? __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s)) : __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
-}
-
 __device__ float block_max_f(float v, float* shared) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 #pragma unroll
@@ -889,12 +873,23 @@ __device__ float block_max_f(float v, float* shared) {
     return r;
 }
 
+// warps per attention block that take positions (more are idle) and positions per warp whose loads are issued together
+#ifndef ATT_MAX_WARPS
+#define ATT_MAX_WARPS 16
+#endif
+#ifndef ATT_UNROLL
+#define ATT_UNROLL 2
+#endif
+
 // one block per query head, RoPE included: the head's q and its KV group's new k are rotated into shared memory
 // (the first head of each group also stores k and v at pos in the caches; the others read position pos from shared
 // memory and qkv, positions before it from the caches); then softmax(q . k_t / sqrt(headDim)) over t <= pos and the
-// weighted sum of v_t. qkv = [q (heads * headDim) | k (kvDim) | v (kvDim)], unrotated.
-// Scores: one thread per position, its key read as independent float4 loads (headDim % 4 == 0) or scalars;
-// output: blockDim / headDim groups of positions per dimension, summed through shared memory. headDim <= 256.
+// weighted sum of v_t. qkv = [q (heads * headDim) | k (kvDim) | v (kvDim)], unrotated. headDim <= 256.
+// Warp w of W takes positions w, w + W, ...: for a score its lanes read the key together (lane l: float4 chunks
+// l, l + 32, ... when headDim % 4 == 0, else scalars l, l + 32, ...) and sum over the warp; for the output they add
+// score x value for the same dimensions, ATT_UNROLL positions at a time (independent loads in flight), and the
+// warps' partial outputs are summed through shared memory in warp order (deterministic). RoPE: one angle per
+// rotated pair, applied to q and k, with the CPU engine's arithmetic (angle in double, products rounded one by one).
 extern "C" __global__ void attention(const float* __restrict__ qkv, float* kc, float* vc, float* att, float* scores,
                                      const int* __restrict__ ctrl, const float* __restrict__ freqs, int heads,
                                      int kvHeads, int headDim, int rotaryDim, int neox, int capacity, float scale,
@@ -923,52 +918,93 @@ extern "C" __global__ void attention(const float* __restrict__ qkv, float* kc, f
     __shared__ double dshared[32];
     __shared__ __align__(16) float qs[256];
     __shared__ __align__(16) float ks[256];
-    __shared__ float part[1024];
-    int h = blockIdx.x;
-    int pos = ctrl[0];
-    int n = pos + 1;
-    int qDim = heads * headDim, kvDim = kvHeads * headDim;
-    int perGroup = heads / kvHeads;
-    int kvOff = (h / perGroup) * headDim;
+    __shared__ __align__(16) float part[ATT_MAX_WARPS * 256];
+    const int h = blockIdx.x, lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    const int W = min((int) (blockDim.x >> 5), ATT_MAX_WARPS);
+    const int pos = ctrl[0], n = pos + 1;
+    const int first = w < W ? w : n;  // the first position of warp w (warps past W take none)
+    const int qDim = heads * headDim, kvDim = kvHeads * headDim;
+    const int perGroup = heads / kvHeads;
+    const int kvOff = (h / perGroup) * headDim;
+    const float* q = qkv + (size_t) h * headDim;
     const float* kNew = qkv + qDim + kvOff;
     const float* vNew = qkv + qDim + kvDim + kvOff;
-    bool writer = h % perGroup == 0;
-    for (int i = threadIdx.x; i < headDim; i += blockDim.x) {
-        qs[i] = rope_at(qkv + (size_t) h * headDim, i, pos, freqs, rotaryDim, neox);
-        float k = rope_at(kNew, i, pos, freqs, rotaryDim, neox);
-        ks[i] = k;
-        if (writer) {
-            kc[(size_t) pos * kvDim + kvOff + i] = k;
-            vc[(size_t) pos * kvDim + kvOff + i] = vNew[i];
+    const bool writer = h % perGroup == 0;
+    // RoPE: thread i < rotaryDim / 2 rotates pair i of q and k; the dimensions past rotaryDim are copied
+    const int half = rotaryDim / 2;
+    for (int i = threadIdx.x; i < half + (headDim - rotaryDim); i += blockDim.x) {
+        if (i < half) {
+            int j0 = neox ? i : 2 * i, j1 = neox ? i + half : 2 * i + 1;
+            double angle = (double) pos * (double) freqs[i];
+            float c = (float) cos(angle), sn = (float) sin(angle);
+            float q0 = q[j0], q1 = q[j1], k0 = kNew[j0], k1 = kNew[j1];
+            qs[j0] = __fsub_rn(__fmul_rn(q0, c), __fmul_rn(q1, sn));
+            qs[j1] = __fadd_rn(__fmul_rn(q0, sn), __fmul_rn(q1, c));
+            float r0 = __fsub_rn(__fmul_rn(k0, c), __fmul_rn(k1, sn));
+            float r1 = __fadd_rn(__fmul_rn(k0, sn), __fmul_rn(k1, c));
+            ks[j0] = r0;
+            ks[j1] = r1;
+            if (writer) {
+                kc[(size_t) pos * kvDim + kvOff + j0] = r0;
+                kc[(size_t) pos * kvDim + kvOff + j1] = r1;
+            }
+        } else {
+            int j = rotaryDim + (i - half);
+            qs[j] = q[j];
+            ks[j] = kNew[j];
+            if (writer) kc[(size_t) pos * kvDim + kvOff + j] = kNew[j];
         }
+    }
+    if (writer) {
+        for (int j = threadIdx.x; j < headDim; j += blockDim.x) vc[(size_t) pos * kvDim + kvOff + j] = vNew[j];
     }
     __syncthreads();
     float* sc = scores + (size_t) h * capacity;
+    // lane l's share of a row: float4 chunks l and l + 32 (headDim % 4 == 0), else scalars l, l + 32, ..., l + 224
+    const bool vec = (headDim & 3) == 0;
+    const int chunks = vec ? headDim >> 2 : headDim;
+    const float4* q4 = reinterpret_cast<const float4*>(qs);
+    // scores: warp w, positions t = w + W i, ATT_UNROLL keys' loads issued together
     float lmax = -INFINITY;
-    for (int t = threadIdx.x; t < n; t += blockDim.x) {
-        const float* k = t == pos ? ks : kc + (size_t) t * kvDim + kvOff;
-        float d;
-        if ((headDim & 3) == 0) {
-            const float4* k4 = reinterpret_cast<const float4*>(k);
-            float d0 = 0.f, d1 = 0.f, d2 = 0.f, d3 = 0.f;
-#pragma unroll 8
-            for (int i = 0; i < (headDim >> 2); i++) {
-                float4 kk = k4[i];
-                d0 += qs[4 * i] * kk.x;
-                d1 += qs[4 * i + 1] * kk.y;
-                d2 += qs[4 * i + 2] * kk.z;
-                d3 += qs[4 * i + 3] * kk.w;
+    for (int t0 = first; t0 < n; t0 += W * ATT_UNROLL) {
+        float d[ATT_UNROLL];
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; u++) {
+            int t = t0 + u * W;
+            d[u] = 0.f;
+            if (t < n) {
+                const float* k = t == pos ? ks : kc + (size_t) t * kvDim + kvOff;
+                if (vec) {
+#pragma unroll
+                    for (int i = 0; i < 2; i++) {
+                        int c = lane + 32 * i;
+                        if (c < chunks) {
+                            float4 kk = reinterpret_cast<const float4*>(k)[c], qq = q4[c];
+                            d[u] += (qq.x * kk.x + qq.y * kk.y) + (qq.z * kk.z + qq.w * kk.w);
+                        }
+                    }
+                } else {
+#pragma unroll
+                    for (int i = 0; i < 8; i++) {
+                        int c = lane + 32 * i;
+                        if (c < chunks) d[u] += qs[c] * k[c];
+                    }
+                }
             }
-            d = (d0 + d1) + (d2 + d3);
-        } else {
-            d = 0.f;
-            for (int i = 0; i < headDim; i++) d += qs[i] * k[i];
         }
-        d *= scale;
-        sc[t] = d;
-        lmax = fmaxf(lmax, d);
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; u++) {
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) d[u] += __shfl_xor_sync(0xffffffffu, d[u], o);
+            int t = t0 + u * W;
+            if (t < n) {
+                float v = d[u] * scale;
+                if (lane == 0) sc[t] = v;
+                lmax = fmaxf(lmax, v);
+            }
+        }
     }
-    float m = block_max_f(lmax, fshared);
+    float m = block_max_f(lmax, fshared);  // also orders the writes of sc before the reads below
     double lsum = 0;
     for (int t = threadIdx.x; t < n; t += blockDim.x) {
         float e = expf(sc[t] - m);
@@ -976,26 +1012,55 @@ extern "C" __global__ void attention(const float* __restrict__ qkv, float* kc, f
         lsum += e;
     }
     float inv = (float) (1.0 / block_sum_d(lsum, dshared));  // also orders the writes of sc before the reads below
-    int groups = blockDim.x / headDim;
-    if (groups > 1024 / headDim) groups = 1024 / headDim;
-    int g = threadIdx.x / headDim, d = threadIdx.x - g * headDim;
-    if (g < groups) {
-        const float* v = vc + kvOff + d;
-        float vLast = vNew[d];
-        float a0 = 0.f, a1 = 0.f;
-        int t = g;
-#pragma unroll 4
-        for (; t + groups < n; t += 2 * groups) {
-            a0 += sc[t] * (t == pos ? vLast : v[(size_t) t * kvDim]);
-            a1 += sc[t + groups] * (t + groups == pos ? vLast : v[(size_t) (t + groups) * kvDim]);
+    // output: warp w adds sc[t] v_t over its positions for the lane's share (acc[4i..4i+3]: chunk i; scalars: acc[i])
+    float acc[8];
+#pragma unroll
+    for (int i = 0; i < 8; i++) acc[i] = 0.f;
+    for (int t0 = first; t0 < n; t0 += W * ATT_UNROLL) {
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; u++) {
+            int t = t0 + u * W;
+            if (t < n) {
+                float p = sc[t];
+                const float* v = t == pos ? vNew : vc + (size_t) t * kvDim + kvOff;
+                if (vec) {
+#pragma unroll
+                    for (int i = 0; i < 2; i++) {
+                        int c = lane + 32 * i;
+                        if (c < chunks) {
+                            float4 vv = reinterpret_cast<const float4*>(v)[c];
+                            acc[4 * i] += p * vv.x;
+                            acc[4 * i + 1] += p * vv.y;
+                            acc[4 * i + 2] += p * vv.z;
+                            acc[4 * i + 3] += p * vv.w;
+                        }
+                    }
+                } else {
+#pragma unroll
+                    for (int i = 0; i < 8; i++) {
+                        int c = lane + 32 * i;
+                        if (c < chunks) acc[i] += p * v[c];
+                    }
+                }
+            }
         }
-        if (t < n) a0 += sc[t] * (t == pos ? vLast : v[(size_t) t * kvDim]);
-        part[g * headDim + d] = a0 + a1;
+    }
+    if (w < W) {
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            if (vec) {
+                int c = lane + 32 * (i >> 2);
+                if (c < chunks) part[w * headDim + 4 * c + (i & 3)] = acc[i];
+            } else {
+                int c = lane + 32 * i;
+                if (c < chunks) part[w * headDim + c] = acc[i];
+            }
+        }
     }
     __syncthreads();
     for (int i = threadIdx.x; i < headDim; i += blockDim.x) {
         float a = 0.f;
-        for (int j = 0; j < groups; j++) a += part[j * headDim + i];
+        for (int j = 0; j < W; j++) a += part[j * headDim + i];
         att[xperm_index(h * headDim + i, outChunk, heads * headDim)] = a * inv;
     }
 }

@@ -225,10 +225,13 @@ final class DeviceDecoder implements AutoCloseable {
         return p;
     }
 
+    /** Threads of an attention block (one block per query head; gearbx.cu uses at most 16 warps of them). */
+    static final int ATTENTION_THREADS = 512;
+
     /** RoPE, the KV cache store and attention of layer {@code l} in one launch; output stored for {@code outChunk}. */
     private Launch attention(int l, int outChunk) {
         DeviceShape s = weights.shape();
-        return Launch.of(device, "attention", s.heads(), 512, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
+        return Launch.of(device, "attention", s.heads(), ATTENTION_THREADS, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
                 weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0,
                 capacity, (float) (1.0 / Math.sqrt(s.headDim())), outChunk);
     }

@@ -105,6 +105,21 @@ class CudaDifferentialTest {
         compare(file, "a b c", 24);
     }
 
+    /**
+     * Attention's two ways of reading a row: head width 6 (not a multiple of 4: scalars, 6 of a warp's lanes) and 256
+     * (two float4 chunks per lane), over more positions than one round of the kernel's warps takes.
+     */
+    @Test
+    void syntheticOddAndWideHeadsEveryGear(@TempDir Path dir) {
+        Path odd = dir.resolve("head6.gguf");
+        SyntheticModel.write(odd, new ModelShape("diff-head6", 96, 2, 16, 8, 256, 1024, 128), GgmlType.F16, 14, 0.08f);
+        compare(odd, "a b c", 40);
+        Path wide = dir.resolve("head256.gguf");
+        SyntheticModel.write(wide, new ModelShape("diff-head256", 512, 1, 2, 1, 512, 1024, 128), GgmlType.F16, 15,
+                0.08f);
+        compare(wide, "a b c", 40);
+    }
+
     /** Prompt, then greedy steps, at each gear on both sides; asserts tokens, logits and entropies. */
     private static void compare(Path file, String prompt, int steps) {
         try (LlamaModel cpu = LlamaModel.load(file, Kernels.preferred(), allManaged())) {
