@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Profiles one launch of the kernels matching a regular expression with Nsight Compute (when the GPU machine has
-# ncu), inside CudaBench on one shape. Report to $OUT/ncu-<name>.txt.
+# ncu), inside CudaBench on one shape. Report to $OUT/ncu-<name>-<skip>.txt.
 # Usage: bash .device/cuda/device-ncu.sh <kernel regex> [shape] [launches to skip] [ncu sections...]
 # NCU_COUNT (environment): launches to profile (default 1); NCU_CLOCKS=base locks the clocks as ncu does by default
 # (the default here is the card's own clocks, as in the bench).
