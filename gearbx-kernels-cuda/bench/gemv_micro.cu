@@ -3,6 +3,8 @@
 // and as the whole chain of an 8B / 1B step's GEMVs, against the card's copy bandwidth; every variant's output
 // compared with the warp-per-row kernels' (relative L2 error). Built and run on the GPU machine:
 //   nvcc -O3 -std=c++17 -arch=sm_90 -o /tmp/gemv_micro gearbx-kernels-cuda/bench/gemv_micro.cu && /tmp/gemv_micro
+// Optional arguments: a shape (llama-3-8b or llama-3.2-1b, default both), then chains to time by variant name per
+// matrix (q/k/v, o, gate/up, down, output), e.g. LOW:i4x1,i4x1,i4x2,a2x8d4,i4x2 or MID:i4x1,rows,i4x1,rows,i4x1.
 // Not part of the Maven build; the Java backend is benchmarked by CudaBench.
 #include "../src/main/cuda/gearbx.cu"
 
@@ -17,6 +19,15 @@ GEMV_SLICED(gemv_midi_s2x1, true, SLICED_INT, 2, 1)
 GEMV_SLICED(gemv_midi_s2x2, true, SLICED_INT, 2, 2)
 GEMV_SLICED(gemv_midi_s4x2, true, SLICED_INT, 4, 2)
 GEMV_SLICED(gemv_midi_s2x4, true, SLICED_INT, 2, 4)
+// weights copied into shared memory (cp.async), D groups in flight
+GEMV_ASYNC(gemv_lowa_4x1d1, false, 4, 1, 1)
+GEMV_ASYNC(gemv_lowa_4x2d2, false, 4, 2, 2)
+GEMV_ASYNC(gemv_lowa_4x4d3, false, 4, 4, 3)
+GEMV_ASYNC(gemv_lowa_4x8d3, false, 4, 8, 3)
+GEMV_ASYNC(gemv_lowa_4x8d6, false, 4, 8, 6)
+GEMV_ASYNC(gemv_lowa_2x4d3, false, 2, 4, 3)
+GEMV_ASYNC(gemv_mida_4x2d2, true, 4, 2, 2)
+GEMV_ASYNC(gemv_mida_4x4d2, true, 4, 4, 2)
 
 #include <algorithm>
 #include <cmath>
@@ -173,7 +184,13 @@ struct Variant {
     int dec;            // -1: gearbx.cu's sliced kernel k; 1: the memory floor micro_floor<rb>
     int g = 1;          // row groups per block
     NestedKernel k = nullptr;
+    int depth = 0;      // gemv_async_impl: groups in flight (dynamic shared memory ring)
 };
+
+// dynamic shared memory of an async variant on a block of `block` threads
+static size_t ring_bytes(const Variant& v, bool mid, int block) {
+    return v.depth == 0 ? 0 : (size_t) v.depth * v.rb * block * (mid ? 36 : 20);
+}
 
 static NestedKernel kernel_for(bool mid, int r) {
     if (mid) return r == 1 ? gemv_mid_r1 : r == 2 ? gemv_mid_r2 : gemv_mid_r4;
@@ -194,7 +211,8 @@ static bool fits(const Matrix& m, bool mid, const Variant& v) {
     cudaFuncAttributes a;
     if (v.dec >= 0) CK(cudaFuncGetAttributes(&a, micro_for(v.rb)));
     else CK(cudaFuncGetAttributes(&a, v.k));
-    return 32 * ((m.cols / 32 + 31) / 32) <= a.maxThreadsPerBlock;
+    int block = 32 * ((m.cols / 32 + 31) / 32);
+    return block <= a.maxThreadsPerBlock && ring_bytes(v, mid, block) + a.sharedSizeBytes <= 227 * 1024;
 }
 
 // a launch with programmatic dependent launch, as the backend's (attr must outlive the launch call)
@@ -237,6 +255,9 @@ static void launch(const Matrix& m, bool mid, const Variant& v, const float* x, 
     }
     cudaLaunchAttribute attr;
     cudaLaunchConfig_t cfg = dependent_launch(grid, block, s, attr);
+    cfg.dynamicSmemBytes = ring_bytes(v, mid, block);
+    if (cfg.dynamicSmemBytes > 0)
+        CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int) cfg.dynamicSmemBytes));
     CK(cudaLaunchKernelEx(&cfg, k, (const unsigned char*) m.base, m.highOff, m.resOff, x, out, outRows, m.cols, 32,
                           mode, 1, mode == 2 ? 32 : 4, (const double*) nullptr, 0.f, (const float*) nullptr,
                           (float*) nullptr, (double*) nullptr, 4, (const float*) nullptr));
@@ -318,11 +339,15 @@ int main(int argc, char** argv) {
     std::vector<Variant> lowVariants = {{"rows", 0, -1}, {"floor4", 4, 1}, {"s4x1", 4, -1, 1, gemv_low_s4x1},
                                         {"i4x1", 4, -1, 1, gemv_lowi_s4x1}, {"i4x2", 4, -1, 2, gemv_lowi_s4x2},
                                         {"i4x4", 4, -1, 4, gemv_lowi_s4x4}, {"i2x4", 2, -1, 4, gemv_lowi_s2x4},
-                                        {"i8x2", 8, -1, 2, gemv_lowi_s8x2}};
+                                        {"i8x2", 8, -1, 2, gemv_lowi_s8x2}, {"a4x1d1", 4, -1, 1, gemv_lowa_4x1d1, 1},
+                                        {"a4x2d2", 4, -1, 2, gemv_lowa_4x2d2, 2}, {"a4x4d3", 4, -1, 4, gemv_lowa_4x4d3, 3},
+                                        {"a4x8d3", 4, -1, 8, gemv_lowa_4x8d3, 3}, {"a4x8d6", 4, -1, 8, gemv_lowa_4x8d6, 6},
+                                        {"a2x8d4", 2, -1, 8, gemv_lowa_2x8d4, 4}, {"a2x4d3", 2, -1, 4, gemv_lowa_2x4d3, 3}};
     std::vector<Variant> midVariants = {{"rows", 0, -1}, {"s2x1", 2, -1, 1, gemv_mid_s2x1},
                                         {"i2x1", 2, -1, 1, gemv_midi_s2x1}, {"i2x2", 2, -1, 2, gemv_midi_s2x2},
                                         {"i4x1", 4, -1, 1, gemv_midi_s4x1}, {"i4x2", 4, -1, 2, gemv_midi_s4x2},
-                                        {"i2x4", 2, -1, 4, gemv_midi_s2x4}};
+                                        {"i2x4", 2, -1, 4, gemv_midi_s2x4}, {"a4x2d2", 4, -1, 2, gemv_mida_4x2d2, 2},
+                                        {"a4x4d2", 4, -1, 4, gemv_mida_4x4d2, 2}};
     for (const Model& md : models) {
         if (!only.empty() && only != md.name) continue;
         printf("\n== %s ==\n", md.name);
@@ -418,6 +443,26 @@ int main(int argc, char** argv) {
                 if (all && variants[vi].dec != 1) plans.push_back(std::vector<int>(5, vi));
             }
             plans.push_back(best);
+            // candidate mixes by name (q/k/v, o, gate/up, down, output), from argv[2..] as "LOW:a,b,c,d,e" or "MID:..."
+            for (int ai = 2; ai < argc; ai++) {
+                std::string spec = argv[ai];
+                std::string gear = mid ? "MID:" : "LOW:";
+                if (spec.rfind(gear, 0) != 0) continue;
+                std::vector<int> plan;
+                size_t at = gear.size();
+                while (at <= spec.size()) {
+                    size_t end = spec.find(',', at);
+                    std::string name = spec.substr(at, end == std::string::npos ? std::string::npos : end - at);
+                    for (size_t vi = 0; vi < variants.size(); vi++)
+                        if (variants[vi].name == name) plan.push_back(vi);
+                    if (end == std::string::npos) break;
+                    at = end + 1;
+                }
+                bool ok = plan.size() == 5;
+                for (int k = 0; ok && k < 5; k++) ok = fits(k < 4 ? layer[k][0] : head, mid, variants[plan[k]]);
+                if (ok) plans.push_back(plan);
+                else printf("plan %s: unknown variant or does not fit\n", spec.c_str());
+            }
             for (auto& plan : plans) {
                 float ms = time_graph(s, 15, [&] {
                     for (int l = 0; l < md.layers; l++) {

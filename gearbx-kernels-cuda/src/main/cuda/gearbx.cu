@@ -608,6 +608,39 @@ __device__ __forceinline__ float block_mid_int(uint4 h, uint4 r, const XInt& xi)
     return ((float) (int) ((uint32_t) S[0] + ((uint32_t) S[1] << 8)) + 65536.f * (float) S[2]) * xi.down;
 }
 
+// warp 0 of a sliced block: lane j < RT adds dot row j's warp partials in warp order and runs the epilogue of
+// warp_store (earlyScale: MID's norm scale when already computed)
+template <bool mid, int RT>
+__device__ __forceinline__ void sliced_epilogue(const float (*part)[RT], int warps, int lane, int o0, int per, int rows,
+                                                int mode, int outChunk, int cols, float* out, const GemvNorm& nrm,
+                                                double ss, float earlyScale) {
+    const float scale = mid ? earlyScale : norm_scale(nrm, ss, cols) * 16.f;  // the LOW view's scale is 16 s (exact)
+    float tot = 0.f;
+    if (lane < RT) {
+        for (int j = 0; j < warps; j++) tot += part[j][lane];
+    }
+    const float up = __shfl_down_sync(0xffffffffu, tot, per);  // mode 2: lane j < per gets up row j's dot
+    double squares = 0;
+    const int o = o0 + lane;
+    if (lane < per && o < rows) {
+        float a = tot * scale;
+        if (mode == 0 && nrm.bias != nullptr) a += nrm.bias[o];  // as the CPU: (W x) + b
+        if (mode == 1 && nrm.u != nullptr) {
+            float nx = out[o] + a;
+            out[o] = nx;
+            nrm.u[xperm_index(o, nrm.uChunk, rows)] = nx * nrm.normW[o];
+            squares = (double) nx * nx;
+        } else {
+            gemv_store(out, o, rows, a, up * scale, mode, outChunk);
+        }
+    }
+    if (mode == 1 && nrm.u != nullptr) {
+#pragma unroll
+        for (int s = 16; s > 0; s >>= 1) squares += __shfl_xor_sync(0xffffffffu, squares, s);
+        if (lane == 0) atomicAdd(nrm.normOut + (blockIdx.x & (NORM_SLOTS - 1)), squares);
+    }
+}
+
 template <bool mid, int DEC, int RB, int G>
 __device__ __forceinline__ void gemv_sliced_impl(const unsigned char* __restrict__ base, long long highOff,
                                                  long long resOff, const float* __restrict__ x, float* out, int rows,
@@ -702,34 +735,117 @@ __device__ __forceinline__ void gemv_sliced_impl(const unsigned char* __restrict
         }
     }
     __syncthreads();
-    if (w != 0) return;
-    // warp 0: lane j < RT adds dot row j's warp partials in warp order and runs the epilogue of warp_store
-    const float scale = mid ? earlyScale : norm_scale(nrm, ss, cols) * 16.f;  // the LOW view's scale is 16 s (exact)
-    float tot = 0.f;
-    if (lane < RT) {
-        for (int j = 0; j < warps; j++) tot += part[j][lane];
-    }
-    const float up = __shfl_down_sync(0xffffffffu, tot, per);  // mode 2: lane j < per gets up row j's dot
-    double squares = 0;
-    const int o = o0 + lane;
-    if (lane < per && o < rows) {
-        float a = tot * scale;
-        if (mode == 0 && nrm.bias != nullptr) a += nrm.bias[o];  // as the CPU: (W x) + b
-        if (mode == 1 && nrm.u != nullptr) {
-            float nx = out[o] + a;
-            out[o] = nx;
-            nrm.u[xperm_index(o, nrm.uChunk, rows)] = nx * nrm.normW[o];
-            squares = (double) nx * nx;
-        } else {
-            gemv_store(out, o, rows, a, up * scale, mode, outChunk);
-        }
-    }
-    if (mode == 1 && nrm.u != nullptr) {
-#pragma unroll
-        for (int s = 16; s > 0; s >>= 1) squares += __shfl_xor_sync(0xffffffffu, squares, s);
-        if (lane == 0) atomicAdd(nrm.normOut + (blockIdx.x & (NORM_SLOTS - 1)), squares);
-    }
+    if (w == 0) sliced_epilogue<mid, RT>(part, warps, lane, o0, per, rows, mode, outChunk, cols, out, nrm, ss, earlyScale);
 }
+
+// cp.async (sm_80 and later): 16 bytes global -> shared bypassing L1, 4 bytes through L1; groups of them
+__device__ __forceinline__ void cp_async16(void* smem, const void* g) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"((uint32_t) __cvta_generic_to_shared(smem)), "l"(g));
+}
+__device__ __forceinline__ void cp_async4(void* smem, const void* g) {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"((uint32_t) __cvta_generic_to_shared(smem)), "l"(g));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }
+
+// Sliced nested GEMV whose weights land in shared memory: as gemv_sliced_impl (integer decode), but each thread
+// copies its 16 bytes of each row (and the 4-byte word holding its scale) with cp.async into its own slots of a
+// ring of D groups, so that D groups of RB rows are in flight per thread without holding registers; the first D
+// groups are issued before the dependent-launch wait (weights are never written by a kernel). A thread reads back
+// only what it copied itself, so the ring needs no barrier. Dynamic shared memory: D * RB * blockDim * (16 (LOW) or
+// 32 (MID) + 4) bytes.
+template <bool mid, int RB, int G, int D>
+__device__ __forceinline__ void gemv_async_impl(const unsigned char* __restrict__ base, long long highOff,
+                                                long long resOff, const float* __restrict__ x, float* out, int rows,
+                                                int cols, int groupSize, int mode, int xperm, int outChunk,
+                                                const GemvNorm& nrm) {
+    constexpr int RT = RB * G;
+    static_assert(RT <= 32, "warp 0 finishes one dot row per lane");
+    extern __shared__ __align__(16) unsigned char ring[];
+    __shared__ float part[SLICE_MAX_WARPS][RT];
+    pdl_launch_next();
+    const int T = blockDim.x, tid = threadIdx.x;
+    const int lane = tid & 31, w = tid >> 5, warps = T >> 5;
+    const int per = mode == 2 ? RT / 2 : RT;
+    const int o0 = blockIdx.x * per;
+    const int nb = cols >> 5;
+    const int b = w * 32 + lane;
+    const bool has = b < nb;
+    const size_t groups = cols / groupSize;
+    const int shift = groupSize == 32 ? 0 : groupSize == 64 ? 1 : 2;
+    const size_t half = cols >> 1;
+    uint4* hs = reinterpret_cast<uint4*>(ring);                      // [D][RB][T]
+    uint4* rs = hs + D * RB * T;                                      // MID: [D][RB][T]
+    uint32_t* ss4 = reinterpret_cast<uint32_t*>(hs + (mid ? 2 : 1) * D * RB * T);  // [D][RB][T]
+    auto dot_row = [&](int j) -> size_t {
+        int o = o0 + (mode == 2 ? j % per : j);
+        if (o >= rows) o = o0;
+        return (mode == 2 && j >= per) ? (size_t) o + rows : (size_t) o;
+    };
+    // group g's copies into slot g % D, then one commit (also when there is nothing to copy: one group per call)
+    auto issue = [&](int g) {
+        if (has && g < G) {
+            const int slot = (g % D) * RB;
+#pragma unroll
+            for (int k = 0; k < RB; k++) {
+                size_t row = dot_row(g * RB + k);
+                cp_async16(hs + (slot + k) * T + tid, base + highOff + row * half + (size_t) b * 16);
+                if (mid) cp_async16(rs + (slot + k) * T + tid, base + resOff + row * half + (size_t) b * 16);
+                size_t si = row * groups + (b >> shift);
+                cp_async4(ss4 + (slot + k) * T + tid, base + ((si * 2) & ~(size_t) 3));
+            }
+        }
+        cp_async_commit();
+    };
+#pragma unroll
+    for (int g = 0; g < D; g++) issue(g);
+    pdl_wait_previous();
+    double ss = norm_partial(nrm);
+    constexpr int m = log2_pow2(RB);
+    XInt xi;
+    if (has) {
+        float4 xa[8];
+        const float4* x4 = reinterpret_cast<const float4*>(x);
+        const int xm = xperm ? 1 : 8, xs = xperm ? nb : 1;
+#pragma unroll
+        for (int q = 0; q < 8; q++) xa[q] = x4[xm * b + q * xs];
+        x_int<mid>(xa, xi);
+    }
+    const float earlyScale = mid && w == 0 ? norm_scale(nrm, ss, cols) : 1.f;
+#pragma unroll 1
+    for (int g = 0; g < G; g++) {
+        cp_async_wait<D - 1>();  // groups issued so far: g + D; group g is complete
+        float acc[RB];
+        const int slot = (g % D) * RB;
+#pragma unroll
+        for (int k = 0; k < RB; k++) {
+            float d = 0.f;
+            if (has) {
+                uint4 h = hs[(slot + k) * T + tid];
+                uint32_t sw = ss4[(slot + k) * T + tid];
+                size_t si = dot_row(g * RB + k) * groups + (b >> shift);
+                unsigned short sh = (unsigned short) ((si & 1) ? sw >> 16 : sw & 0xFFFFu);
+                float scv = __half2float(__ushort_as_half(sh));
+                d = scv * (mid ? block_mid_int(h, rs[(slot + k) * T + tid], xi) : block_low_int(h, xi));
+            }
+            acc[k] = d;
+        }
+        issue(g + D);  // the slot's reads above are done (they fed acc)
+        const float v = rows_warp_sum<RB>(acc, lane);
+        if ((lane & ((32 >> m) - 1)) == 0) part[w][g * RB + (lane >> (5 - m))] = v;
+    }
+    __syncthreads();
+    if (w == 0) sliced_epilogue<mid, RT>(part, warps, lane, o0, per, rows, mode, outChunk, cols, out, nrm, ss, earlyScale);
+}
+
+#define GEMV_ASYNC(name, MID, RB, G, D)                                                                              \
+    extern "C" __global__ void name(const unsigned char* __restrict__ base, long long highOff, long long resOff,     \
+                                    const float* __restrict__ x, float* out, int rows, int cols, int groupSize,     \
+                                    int mode, int xperm, int outChunk, GEMV_NORM_PARAMS) {                          \
+        gemv_async_impl<MID, RB, G, D>(base, highOff, resOff, x, out, rows, cols, groupSize, mode, xperm, outChunk,  \
+                                       GEMV_NORM);                                                                   \
+    }
 
 #define GEMV_NORM_PARAMS                                                                                            \
     const double *inNorm, float eps, const float *normW, float *u, double *normOut, int uChunk, const float *bias
@@ -754,7 +870,6 @@ __device__ __forceinline__ void gemv_sliced_impl(const unsigned char* __restrict
         gemv_sliced_impl<MID, DEC, RB, G>(base, highOff, resOff, x, out, rows, cols, groupSize, mode, xperm,        \
                                           outChunk, GEMV_NORM);                                                      \
     }
-
 GEMV_DENSE(gemv_f32_r1, 1, gemv_f32_impl<1>((const float*) W, x, out, rows, cols, mode, outChunk, GEMV_NORM))
 GEMV_DENSE(gemv_f32_r2, 2, gemv_f32_impl<2>((const float*) W, x, out, rows, cols, mode, outChunk, GEMV_NORM))
 GEMV_DENSE(gemv_f32_r4, 4, gemv_f32_impl<4>((const float*) W, x, out, rows, cols, mode, outChunk, GEMV_NORM))
@@ -778,6 +893,7 @@ GEMV_SLICED(gemv_lowi_s4x1, false, SLICED_INT, 4, 1)
 GEMV_SLICED(gemv_lowi_s4x2, false, SLICED_INT, 4, 2)
 GEMV_SLICED(gemv_lowi_s2x4, false, SLICED_INT, 2, 4)
 GEMV_SLICED(gemv_midi_s4x1, true, SLICED_INT, 4, 1)
+GEMV_ASYNC(gemv_lowa_2x8d4, false, 2, 8, 4)
 
 // ---------------------------------------------------------------------------------------------------- the rest
 

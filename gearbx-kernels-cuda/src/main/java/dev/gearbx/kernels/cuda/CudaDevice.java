@@ -45,6 +45,8 @@ final class CudaDevice implements AutoCloseable {
     private final CUmodule module = new CUmodule();
     private final RawHandles.Stream stream = new RawHandles.Stream();
     private final Map<String, RawHandles.Function> functions = new HashMap<>();
+    /** Dynamic shared memory each kernel was allowed above the default (guarded by {@code functions}). */
+    private final Map<String, Integer> sharedAllowed = new HashMap<>();
     private final String ptxResource;
     private final boolean dependentLaunch;
     private final String dependentLaunchAbsence;
@@ -196,6 +198,25 @@ final class CudaDevice implements AutoCloseable {
         }
     }
 
+    /**
+     * Lets {@code function} take {@code bytes} of dynamic shared memory per block: above the default 48 KiB a kernel
+     * must opt in (cuFuncSetAttribute), once for the largest amount its launches use.
+     */
+    void allowSharedMemory(String kernel, RawHandles.Function function, int bytes) {
+        if (bytes <= 48 * 1024) {
+            return;
+        }
+        synchronized (functions) {
+            Integer allowed = sharedAllowed.get(kernel);
+            if (allowed == null || allowed < bytes) {
+                check(JCudaDriver.cuFuncSetAttribute(function,
+                        jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
+                        "cuFuncSetAttribute(" + kernel + ", max dynamic shared memory " + bytes + " bytes)");
+                sharedAllowed.put(kernel, bytes);
+            }
+        }
+    }
+
     /** Allocates {@code bytes} of device memory; {@code what} names it in the error. */
     DeviceBuffer alloc(long bytes, String what) {
         if (bytes <= 0) {
@@ -299,7 +320,8 @@ final class CudaDevice implements AutoCloseable {
 
     /** Queues one kernel launch on the stream (in plain stream order). */
     void launch(Launch l) {
-        check(JCudaDriver.cuLaunchKernel(l.function(), l.grid(), 1, 1, l.block(), 1, 1, 0, stream, l.parameters(), null),
+        check(JCudaDriver.cuLaunchKernel(l.function(), l.grid(), 1, 1, l.block(), 1, 1, l.sharedBytes(), stream,
+                        l.parameters(), null),
                 "cuLaunchKernel(" + l.kernel() + ", grid " + l.grid() + ", block " + l.block() + ")");
     }
 

@@ -65,12 +65,14 @@ final class DependentLaunch {
     }
 
     /**
-     * The native launch configuration (grid, block, stream, the dependent-launch attribute) of one launch, and its
-     * kernel parameter array, allocated in {@code arena}.
+     * The native launch configuration (grid, block, dynamic shared memory, stream, the dependent-launch attribute) of
+     * one launch, and its kernel parameter array, allocated in {@code arena}.
      *
+     * @param sharedBytes dynamic shared memory per block
      * @param values one native segment per kernel parameter, holding its value
      */
-    static Prepared prepare(Arena arena, long function, long stream, int grid, int block, MemorySegment[] values) {
+    static Prepared prepare(Arena arena, long function, long stream, int grid, int block, int sharedBytes,
+            MemorySegment[] values) {
         MemorySegment attribute = arena.allocate(ATTRIBUTE_BYTES, 8);
         attribute.set(ValueLayout.JAVA_INT, 0, PROGRAMMATIC_STREAM_SERIALIZATION);
         attribute.set(ValueLayout.JAVA_INT, 8, 1); // value.programmaticStreamSerializationAllowed
@@ -81,7 +83,7 @@ final class DependentLaunch {
         config.set(ValueLayout.JAVA_INT, 12, block);
         config.set(ValueLayout.JAVA_INT, 16, 1);
         config.set(ValueLayout.JAVA_INT, 20, 1);
-        config.set(ValueLayout.JAVA_INT, 24, 0);
+        config.set(ValueLayout.JAVA_INT, 24, sharedBytes);
         config.set(ValueLayout.JAVA_LONG, 32, stream);
         config.set(ValueLayout.ADDRESS, 40, attribute);
         config.set(ValueLayout.JAVA_INT, 48, 1);

@@ -110,7 +110,8 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
             int perBlock = sliced.rowsPerBlock() / (mode == 2 ? 2 : 1);
             int grid = (outRows + perBlock - 1) / perBlock;
             int block = 32 * ((cols / 32 + 31) / 32);
-            return Launch.of(device, sliced.kernel(), grid, block, buffer, highOffset, residualOffset, x, out, outRows,
+            return Launch.withSharedMemory(device, sliced.kernel(), grid, block, sliced.ringBytesPerThread() * block,
+                    buffer, highOffset, residualOffset, x, out, outRows,
                     cols, groupSize, mode, xChunk(options.permute()) == 4 ? 0 : 1, outChunk, norm.inNorm(), norm.eps(),
                     norm.normWeights(), norm.u(), norm.normOut(), norm.uChunk(), norm.bias());
         }
@@ -132,20 +133,31 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
 
     /**
      * A sliced nested GEMV kernel (see gearbx.cu): a block of ceil(cols / 1024) warps computes {@code groups} groups
-     * of {@code rowsPerGroup} dot rows.
+     * of {@code rowsPerGroup} dot rows; {@code ringBytesPerThread} of dynamic shared memory per thread for the kernels
+     * whose weights land in shared memory (gemv_async_impl), else 0.
      */
-    record Sliced(String kernel, int rowsPerGroup, int groups) {
+    record Sliced(String kernel, int rowsPerGroup, int groups, int ringBytesPerThread) {
+        /** A sliced kernel that loads its weights into registers. */
+        Sliced(String kernel, int rowsPerGroup, int groups) {
+            this(kernel, rowsPerGroup, groups, 0);
+        }
+
         int rowsPerBlock() {
             return rowsPerGroup * groups;
         }
     }
 
+    /** LOW, 2 rows x 8 groups, 4 groups of copies in flight: 4 x 2 x (16 weight + 4 scale) bytes per thread. */
+    static final Sliced LOW_ASYNC_2X8 = new Sliced("gemv_lowa_2x8d4", 2, 8, 4 * 2 * 20);
+
     /**
      * The sliced kernel for a nested matrix of this shape, or null where the warp-per-row kernels are faster or the
      * block would exceed 1024 threads. Measured on an H100 (BENCHMARKS.md, bench/gemv_micro.cu, Llama-3-8B and
-     * -3.2-1B shapes): LOW takes 4 rows per group, 2 groups for output projections (65,536+ rows), 2 rows x 4 groups
-     * for rows longer than 8,192 (the 8B down projection), the warp-per-row kernels for small matrices of short rows
-     * (the 1B q/k/v and o); MID, whose fp32 decode is already close to the copy bandwidth, takes 4 rows x 1 group
+     * -3.2-1B shapes, as whole chains of a step's GEMVs): LOW takes 4 rows per group, 2 groups for output projections
+     * (65,536+ rows) and other matrices of 2^26+ weights (the 8B gate/up), for rows longer than 8,192 the kernel
+     * whose weights land in shared memory with 2 rows x 8 groups (the 8B down projection; 2 x 4 in registers below
+     * 4,096 rows, where 16 rows per block would leave too few blocks), the warp-per-row kernels for small matrices of
+     * short rows (the 1B q/k/v and o); MID, whose fp32 decode is already close to the copy bandwidth, takes 4 rows x 1 group
      * only for more than 4,096 rows or rows 4 times longer than the matrix is high (gate/up, output, 8B q/k/v, 1B
      * down) and keeps the warp-per-row kernels for the square and 4,096-row matrices (o, 8B down).
      */
@@ -162,6 +174,7 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
             return view == View.MID ? new Sliced("gemv_midi_s4x1", 4, 1) : switch (kernels) {
                 case SLICED_2X4 -> new Sliced("gemv_lowi_s2x4", 2, 4);
                 case SLICED_4X2 -> new Sliced("gemv_lowi_s4x2", 4, 2);
+                case SLICED_ASYNC_2X8 -> LOW_ASYNC_2X8;
                 default -> new Sliced("gemv_lowi_s4x1", 4, 1);
             };
         }
@@ -172,10 +185,13 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
         if (cols <= 2048 && weights < 1L << 23) {
             return null;
         }
-        if (rows >= 65536) {
+        if (cols > 8192) {
+            return rows >= 4096 ? LOW_ASYNC_2X8 : new Sliced("gemv_lowi_s2x4", 2, 4);
+        }
+        if (rows >= 65536 || weights >= 1L << 26) {
             return new Sliced("gemv_lowi_s4x2", 4, 2);
         }
-        return cols > 8192 ? new Sliced("gemv_lowi_s2x4", 2, 4) : new Sliced("gemv_lowi_s4x1", 4, 1);
+        return new Sliced("gemv_lowi_s4x1", 4, 1);
     }
 
     /**

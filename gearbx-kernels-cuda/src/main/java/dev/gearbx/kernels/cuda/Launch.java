@@ -16,17 +16,27 @@ import org.jspecify.annotations.Nullable;
  * @param function the loaded kernel
  * @param grid blocks (one-dimensional)
  * @param block threads per block
+ * @param sharedBytes dynamic shared memory per block
  * @param parameters the kernel parameter array (JCuda's {@code cuLaunchKernel})
  * @param dependent the same launch prepared for {@code cuLaunchKernelEx} with programmatic dependent launch, when
  *     the device supports it (see {@link CudaDevice#dependentLaunch()})
  */
-record Launch(String kernel, CUfunction function, int grid, int block, Pointer parameters,
+record Launch(String kernel, CUfunction function, int grid, int block, int sharedBytes, Pointer parameters,
               DependentLaunch.@Nullable Prepared dependent) {
 
     /** Builds a launch; arguments are {@link DeviceBuffer}s, {@code Integer}, {@code Long} or {@code Float}. */
     static Launch of(CudaDevice device, String kernel, int grid, int block, Object... args) {
+        return withSharedMemory(device, kernel, grid, block, 0, args);
+    }
+
+    /** {@link #of} for a kernel that takes {@code sharedBytes} of dynamic shared memory per block. */
+    static Launch withSharedMemory(CudaDevice device, String kernel, int grid, int block, int sharedBytes,
+            Object... args) {
         if (grid <= 0) {
             throw new IllegalArgumentException("grid of " + kernel + " must be positive, got " + grid);
+        }
+        if (sharedBytes < 0) {
+            throw new IllegalArgumentException("dynamic shared memory of " + kernel + " must be >= 0, got " + sharedBytes);
         }
         List<Pointer> ps = new ArrayList<>(args.length);
         for (Object a : args) {
@@ -39,6 +49,7 @@ record Launch(String kernel, CUfunction function, int grid, int block, Pointer p
             });
         }
         RawHandles.Function function = device.function(kernel);
+        device.allowSharedMemory(kernel, function, sharedBytes);
         DependentLaunch.Prepared dependent = null;
         if (device.dependentLaunch()) {
             Arena arena = Arena.ofAuto();
@@ -52,8 +63,9 @@ record Launch(String kernel, CUfunction function, int grid, int block, Pointer p
                     default -> throw new IllegalStateException("checked above");
                 };
             }
-            dependent = DependentLaunch.prepare(arena, function.address(), device.streamAddress(), grid, block, values);
+            dependent = DependentLaunch.prepare(arena, function.address(), device.streamAddress(), grid, block, sharedBytes,
+                    values);
         }
-        return new Launch(kernel, function, grid, block, Pointer.to(ps.toArray(new Pointer[0])), dependent);
+        return new Launch(kernel, function, grid, block, sharedBytes, Pointer.to(ps.toArray(new Pointer[0])), dependent);
     }
 }

@@ -37,7 +37,9 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
         /** Every nested matrix sliced, LOW 2 rows x 4 groups: for tests. */
         SLICED_2X4,
         /** Every nested matrix sliced, LOW 4 rows x 2 groups: for tests. */
-        SLICED_4X2
+        SLICED_4X2,
+        /** Every nested matrix sliced, LOW 2 rows x 8 groups with its weights copied into shared memory: for tests. */
+        SLICED_ASYNC_2X8
     }
     /**
      * Graphs, permuted inputs, rows per warp chosen per matrix, affine LOW decoding, dependent launch, fused norms,

@@ -143,6 +143,8 @@ class CudaDifferentialTest {
                             new StepOptions(false, false, 0, true, true, true, NestedKernels.SLICED_4X1),
                             StepOptions.DEFAULT.withNested(NestedKernels.SLICED_2X4),
                             StepOptions.DEFAULT.withNested(NestedKernels.SLICED_4X2).withFusedNorm(false),
+                            StepOptions.DEFAULT.withNested(NestedKernels.SLICED_ASYNC_2X8),
+                            new StepOptions(false, false, 0, true, true, true, NestedKernels.SLICED_ASYNC_2X8),
                             StepOptions.DEFAULT}) {
                         compareGear(cpu, weights, promptTokens, steps, gear, o, file.getFileName().toString());
                     }

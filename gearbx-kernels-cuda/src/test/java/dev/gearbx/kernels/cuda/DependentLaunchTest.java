@@ -17,7 +17,7 @@ class DependentLaunchTest {
     void configAndAttributeFollowCudaH() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment[] values = {arena.allocateFrom(ValueLayout.JAVA_INT, 7), arena.allocateFrom(ValueLayout.JAVA_LONG, 9L)};
-            DependentLaunch.Prepared p = DependentLaunch.prepare(arena, 0x1234L, 0x5678L, 126, 256, values);
+            DependentLaunch.Prepared p = DependentLaunch.prepare(arena, 0x1234L, 0x5678L, 126, 256, 40960, values);
             MemorySegment c = p.config().reinterpret(56);
             // CUlaunchConfig: gridDim xyz, blockDim xyz, sharedMemBytes, (pad), hStream @32, attrs @40, numAttrs @48
             assertEquals(126, c.get(ValueLayout.JAVA_INT, 0));
@@ -26,7 +26,7 @@ class DependentLaunchTest {
             assertEquals(256, c.get(ValueLayout.JAVA_INT, 12));
             assertEquals(1, c.get(ValueLayout.JAVA_INT, 16));
             assertEquals(1, c.get(ValueLayout.JAVA_INT, 20));
-            assertEquals(0, c.get(ValueLayout.JAVA_INT, 24));
+            assertEquals(40960, c.get(ValueLayout.JAVA_INT, 24));
             assertEquals(0x5678L, c.get(ValueLayout.JAVA_LONG, 32));
             assertEquals(p.attribute().address(), c.get(ValueLayout.JAVA_LONG, 40));
             assertEquals(1, c.get(ValueLayout.JAVA_INT, 48));

@@ -16,13 +16,18 @@ class GearMatrixTest {
         // Llama-3-8B: q/k/v, o, gate+up, down, output
         assertEquals(new Sliced("gemv_lowi_s4x1", 4, 1), GearMatrix.slicedKernel(View.LOW, 6144, 4096));
         assertEquals(new Sliced("gemv_lowi_s4x1", 4, 1), GearMatrix.slicedKernel(View.LOW, 4096, 4096));
-        assertEquals(new Sliced("gemv_lowi_s4x1", 4, 1), GearMatrix.slicedKernel(View.LOW, 28672, 4096));
-        assertEquals(new Sliced("gemv_lowi_s2x4", 2, 4), GearMatrix.slicedKernel(View.LOW, 4096, 14336));
+        assertEquals(new Sliced("gemv_lowi_s4x2", 4, 2), GearMatrix.slicedKernel(View.LOW, 28672, 4096));
+        assertEquals(GearMatrix.LOW_ASYNC_2X8, GearMatrix.slicedKernel(View.LOW, 4096, 14336));
         assertEquals(new Sliced("gemv_lowi_s4x2", 4, 2), GearMatrix.slicedKernel(View.LOW, 128256, 4096));
         // Llama-3.2-1B: the small q/k/v and o stay on the warp-per-row kernels
         assertNull(GearMatrix.slicedKernel(View.LOW, 3072, 2048));
         assertNull(GearMatrix.slicedKernel(View.LOW, 2048, 2048));
         assertEquals(new Sliced("gemv_lowi_s4x1", 4, 1), GearMatrix.slicedKernel(View.LOW, 2048, 8192));
+        assertEquals(new Sliced("gemv_lowi_s4x1", 4, 1), GearMatrix.slicedKernel(View.LOW, 16384, 2048));  // gate/up
+        // long rows but few of them: 2 x 4 in registers (16 rows per block would leave too few blocks)
+        assertEquals(new Sliced("gemv_lowi_s2x4", 2, 4), GearMatrix.slicedKernel(View.LOW, 2048, 16384));
+        assertEquals(160, GearMatrix.LOW_ASYNC_2X8.ringBytesPerThread());
+        assertEquals(16, GearMatrix.LOW_ASYNC_2X8.rowsPerBlock());
     }
 
     @Test
@@ -43,6 +48,8 @@ class GearMatrixTest {
         assertEquals(new Sliced("gemv_lowi_s4x1", 4, 1), GearMatrix.slicedKernel(View.LOW, 256, 256, NestedKernels.SLICED_4X1));
         assertEquals(new Sliced("gemv_lowi_s2x4", 2, 4), GearMatrix.slicedKernel(View.LOW, 256, 256, NestedKernels.SLICED_2X4));
         assertEquals(new Sliced("gemv_lowi_s4x2", 4, 2), GearMatrix.slicedKernel(View.LOW, 1024, 64, NestedKernels.SLICED_4X2));
+        assertEquals(GearMatrix.LOW_ASYNC_2X8, GearMatrix.slicedKernel(View.LOW, 256, 64, NestedKernels.SLICED_ASYNC_2X8));
+        assertEquals(new Sliced("gemv_midi_s4x1", 4, 1), GearMatrix.slicedKernel(View.MID, 256, 64, NestedKernels.SLICED_ASYNC_2X8));
         assertEquals(new Sliced("gemv_midi_s4x1", 4, 1), GearMatrix.slicedKernel(View.MID, 256, 512, NestedKernels.SLICED_2X4));
         assertNull(GearMatrix.slicedKernel(View.LOW, 256, 256, NestedKernels.BY_SHAPE));
         assertNull(GearMatrix.slicedKernel(View.LOW, 6144, 4096, NestedKernels.WARP_PER_ROW));
