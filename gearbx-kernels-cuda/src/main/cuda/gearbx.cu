@@ -641,6 +641,14 @@ __device__ __forceinline__ void sliced_epilogue(const float (*part)[RT], int war
     }
 }
 
+// matrix row of a sliced block's dot row j: output row o0 + j (SwiGLU: gate rows o0 + j, then up rows
+// o0 + j - per + rows); past the last row, row o0 again (computed, not stored)
+__device__ __forceinline__ size_t sliced_dot_row(int j, int o0, int per, int rows, int mode) {
+    int o = o0 + (mode == 2 ? j % per : j);
+    if (o >= rows) o = o0;
+    return (mode == 2 && j >= per) ? (size_t) o + rows : (size_t) o;
+}
+
 template <bool mid, int DEC, int RB, int G>
 __device__ __forceinline__ void gemv_sliced_impl(const unsigned char* __restrict__ base, long long highOff,
                                                  long long resOff, const float* __restrict__ x, float* out, int rows,
@@ -660,12 +668,7 @@ __device__ __forceinline__ void gemv_sliced_impl(const unsigned char* __restrict
     const size_t groups = cols / groupSize;
     const int shift = groupSize == 32 ? 0 : groupSize == 64 ? 1 : 2;
     const size_t half = cols >> 1;
-    // dot row j of the block: output row o0 + j (SwiGLU: gate rows o0 + j, then up rows o0 + j - per + rows)
-    auto dot_row = [&](int j) -> size_t {
-        int o = o0 + (mode == 2 ? j % per : j);
-        if (o >= rows) o = o0;  // computed, not stored
-        return (mode == 2 && j >= per) ? (size_t) o + rows : (size_t) o;
-    };
+    auto dot_row = [&](int j) { return sliced_dot_row(j, o0, per, rows, mode); };
     // the block's rows are exactly what it reads next: lanes ask L2 for the warp's 512 bytes of each
     for (int i = lane; i < 4 * RT; i += 32) {
         size_t at = (size_t) (w * 32 + (i & 3) * 8) * 16;
@@ -778,11 +781,7 @@ __device__ __forceinline__ void gemv_async_impl(const unsigned char* __restrict_
     uint4* hs = reinterpret_cast<uint4*>(ring);                      // [D][RB][T]
     uint4* rs = hs + D * RB * T;                                      // MID: [D][RB][T]
     uint32_t* ss4 = reinterpret_cast<uint32_t*>(hs + (mid ? 2 : 1) * D * RB * T);  // [D][RB][T]
-    auto dot_row = [&](int j) -> size_t {
-        int o = o0 + (mode == 2 ? j % per : j);
-        if (o >= rows) o = o0;
-        return (mode == 2 && j >= per) ? (size_t) o + rows : (size_t) o;
-    };
+    auto dot_row = [&](int j) { return sliced_dot_row(j, o0, per, rows, mode); };
     // group g's copies into slot g % D, then one commit (also when there is nothing to copy: one group per call)
     auto issue = [&](int g) {
         if (has && g < G) {
