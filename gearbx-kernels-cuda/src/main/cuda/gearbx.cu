@@ -996,45 +996,27 @@ __device__ float block_max_f(float v, float* shared) {
 #define ATT_UNROLL 2
 #endif
 
-// one block per query head, RoPE included: the head's q and its KV group's new k are rotated into shared memory
-// (the first head of each group also stores k and v at pos in the caches; the others read position pos from shared
-// memory and qkv, positions before it from the caches); then softmax(q . k_t / sqrt(headDim)) over t <= pos and the
-// weighted sum of v_t. qkv = [q (heads * headDim) | k (kvDim) | v (kvDim)], unrotated. headDim <= 256.
+// Attention of query head h in one block, RoPE included: the head's q and its KV group's new k are rotated into
+// shared memory (the first head of each group also stores k and v at pos in the caches; the others read position pos
+// from shared memory and qkv, positions before it from the caches); then softmax(q . k_t / sqrt(headDim)) over
+// t <= pos and the weighted sum of v_t. qkv = [q (heads * headDim) | k (kvDim) | v (kvDim)], unrotated. headDim <= 256.
 // Warp w of W takes positions w, w + W, ...: for a score its lanes read the key together (lane l: float4 chunks
 // l, l + 32, ... when headDim % 4 == 0, else scalars l, l + 32, ...) and sum over the warp; for the output they add
 // score x value for the same dimensions, ATT_UNROLL positions at a time (independent loads in flight), and the
 // warps' partial outputs are summed through shared memory in warp order (deterministic). RoPE: one angle per
 // rotated pair, applied to q and k, with the CPU engine's arithmetic (angle in double, products rounded one by one).
-extern "C" __global__ void attention(const float* __restrict__ qkv, float* kc, float* vc, float* att, float* scores,
-                                     const int* __restrict__ ctrl, const float* __restrict__ freqs, int heads,
-                                     int kvHeads, int headDim, int rotaryDim, int neox, int capacity, float scale,
-                                     int outChunk) {
-    pdl_launch_next();
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && GEARBX_ATTENTION_PREFETCH
-    {
-        // Before waiting: ask L2 for the cached keys and values this head reads (rows written by earlier steps; a
-        // decode step streams far more weights than L2 holds, so they are in DRAM). The position is read before
-        // the previous kernels finished and may be one step old: it only sizes a hint, the real one is read below.
-        int hint = min(*(volatile const int*) ctrl, capacity);
-        int kvDim = kvHeads * headDim, perGroup = heads / kvHeads;
-        int lines = (headDim * 4 + 127) / 128;
-        const char* kb = reinterpret_cast<const char*>(kc + (blockIdx.x / perGroup) * headDim);
-        const char* vb = reinterpret_cast<const char*>(vc + (blockIdx.x / perGroup) * headDim);
-        // the group's heads share its rows: head h takes every perGroup-th line
-        for (int i = threadIdx.x * perGroup + blockIdx.x % perGroup; i < hint * lines; i += blockDim.x * perGroup) {
-            size_t at = (size_t) (i / lines) * kvDim * 4 + (size_t) (i % lines) * 128;
-            asm volatile("prefetch.global.L2 [%0];" ::"l"(kb + at));
-            asm volatile("prefetch.global.L2 [%0];" ::"l"(vb + at));
-        }
-    }
-#endif
-    pdl_wait_previous();
+// The body of the kernel `attention` (one block per head) and a stage of the persistent LOW layers (below), whose
+// activations other blocks wrote in the same launch: no __restrict__ on them, so no non-coherent loads.
+__device__ __forceinline__ void attention_head(const int h, const float* qkv, float* kc, float* vc, float* att,
+                                               float* scores, const int* ctrl, const float* __restrict__ freqs,
+                                               int heads, int kvHeads, int headDim, int rotaryDim, int neox,
+                                               int capacity, float scale, int outChunk) {
     __shared__ float fshared[32];
     __shared__ double dshared[32];
     __shared__ __align__(16) float qs[256];
     __shared__ __align__(16) float ks[256];
     __shared__ __align__(16) float part[ATT_MAX_WARPS * 256];
-    const int h = blockIdx.x, lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    const int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
     const int W = min((int) (blockDim.x >> 5), ATT_MAX_WARPS);
     const int pos = ctrl[0], n = pos + 1;
     const int first = w < W ? w : n;  // the first position of warp w (warps past W take none)
@@ -1178,6 +1160,40 @@ extern "C" __global__ void attention(const float* __restrict__ qkv, float* kc, f
         for (int j = 0; j < W; j++) a += part[j * headDim + i];
         att[xperm_index(h * headDim + i, outChunk, heads * headDim)] = a * inv;
     }
+}
+
+
+// Asks L2 for the cached keys and values of positions [0, n) that head h's attention reads (rows written by earlier
+// steps; a decode step streams far more weights than L2 holds, so they are in DRAM); the heads of a KV group share
+// its rows: head h takes every perGroup-th line. Called by a whole block before it has other work to wait on.
+__device__ __forceinline__ void attention_prefetch(int h, const float* kc, const float* vc, int n, int heads,
+                                                   int kvHeads, int headDim) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    const int kvDim = kvHeads * headDim, perGroup = heads / kvHeads;
+    const int lines = (headDim * 4 + 127) / 128;
+    const char* kb = reinterpret_cast<const char*>(kc + (h / perGroup) * headDim);
+    const char* vb = reinterpret_cast<const char*>(vc + (h / perGroup) * headDim);
+    for (int i = threadIdx.x * perGroup + h % perGroup; i < n * lines; i += blockDim.x * perGroup) {
+        size_t at = (size_t) (i / lines) * kvDim * 4 + (size_t) (i % lines) * 128;
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(kb + at));
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(vb + at));
+    }
+#endif
+}
+
+extern "C" __global__ void attention(const float* __restrict__ qkv, float* kc, float* vc, float* att, float* scores,
+                                     const int* __restrict__ ctrl, const float* __restrict__ freqs, int heads,
+                                     int kvHeads, int headDim, int rotaryDim, int neox, int capacity, float scale,
+                                     int outChunk) {
+    pdl_launch_next();
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && GEARBX_ATTENTION_PREFETCH
+    // Before waiting: the position is read before the previous kernels finished and may be one step old; it only
+    // sizes the hint, the real one is read after the wait.
+    attention_prefetch(blockIdx.x, kc, vc, min(*(volatile const int*) ctrl, capacity), heads, kvHeads, headDim);
+#endif
+    pdl_wait_previous();
+    attention_head(blockIdx.x, qkv, kc, vc, att, scores, ctrl, freqs, heads, kvHeads, headDim, rotaryDim, neox,
+                   capacity, scale, outChunk);
 }
 
 // the (value, index) maximum of a block, the first index on ties (all threads get it)
@@ -1338,6 +1354,386 @@ extern "C" __global__ void sample_greedy(const float* __restrict__ logits, int n
         end_step(st, token, st.max, ctrl, tokens, entropies, logprobs, counter);
     }
 }
+
+// ---------------------------------------------------------------------------------------------------- persistent LOW layers
+//
+// Every layer of a LOW step in one cooperative launch of one 512-thread block per multiprocessor: each layer's
+// stages (q/k/v GEMV, attention, o GEMV + residual, gate/up GEMV + SwiGLU, down GEMV + residual; the norms folded
+// in as in the fused-norm programs) separated by grid-wide barriers instead of kernel boundaries. Why: launched one
+// by one, each GEMV ramps its weight stream up from nothing and drains it (an 8B LOW step: 160 kernels, GEMVs
+// 1.83 ms against 1.41 ms of bytes at copy speed), and each of its blocks converts x for only 4-16 rows. Here each
+// thread streams its weights through its own ring of D chunks in shared memory (cp.async, as gemv_async_impl)
+// that runs ahead across stage boundaries (weights never depend on activations: while a block waits at a barrier,
+// its next stage's weights are already arriving), and keeps one column block for a whole stage, converting x once.
+//
+// Status (BENCHMARKS.md, "One persistent launch for a LOW step's layers"): correct (differential tests) but slower
+// than the kernel-by-kernel step, so off by default (StepOptions.persistentLow). H100, same call: 8B LOW 446.6
+// against 486.5 tok/s, 1B 1405.5 against 1688.1. Nsight Compute: one 512-thread block per SM (128 registers, a 160
+// KiB ring) issues in 49 % of cycles, ~100 instructions per 16-byte row slice of which 24 are dp4a, DRAM at 52 %;
+// the 159 grid barriers of an 8B step cost ~1.9 us each. Making it pay needs a cheaper decode per byte or more warps.
+//
+// A GEMV stage of a matrix with cols columns: a group of S = ceil(cols / 1024) warps covers a row (warp s, lane l:
+// 32-weight block 32 s + l), a block holds 16 / S groups, and group k of the NG in the grid takes chunks k, k + NG,
+// ... of RB dot rows (SwiGLU: RB / 2 gate and the RB / 2 matching up rows). Per chunk each warp sums its RB
+// partial dots, the group meets at a named barrier, and its first warp finishes the rows as sliced_epilogue does.
+
+#define PL_THREADS 512
+#define PL_WARPS 16
+// timing experiments only (wrong results): PL_NO_BARRIER skips the grid barriers, PL_NO_ATTENTION the attention
+#ifndef PL_NO_BARRIER
+#define PL_NO_BARRIER 0
+#endif
+#ifndef PL_NO_ATTENTION
+#define PL_NO_ATTENTION 0
+#endif
+// chunks per thread asked of L2 beyond the ring before each grid barrier (PRing::prefetch_ahead)
+#ifndef PL_PREFETCH_CHUNKS
+#define PL_PREFETCH_CHUNKS 4
+#endif
+
+struct PMatrix {         // 32 bytes (DeviceDecoder writes the table)
+    const unsigned char* base;
+    long long highOff;
+    int rows;            // dot rows ([gate; up]: both halves)
+    int cols;
+    int groupSize;
+    int pad;
+};
+
+struct PLayer {          // 192 bytes
+    PMatrix m[4];        // q/k/v, o, [gate; up], down
+    const float* ffnNorm;   // weights of the norm before gate/up
+    const float* nextNorm;  // weights of the next layer's attention norm (after the last layer: the output norm)
+    const float* bias;      // q/k/v biases, or null
+    float* kc;              // this layer's key cache
+    float* vc;              // and value cache
+    long long pad[3];
+};
+static_assert(sizeof(PMatrix) == 32 && sizeof(PLayer) == 192, "DeviceDecoder writes the table with these sizes");
+
+// GEMV g of the step (layer g / 4; 0 q/k/v, 1 o, 2 gate/up, 3 down) as this thread takes part in it. Row r's 16
+// bytes of this thread are at w0 + r half, its scale is the half word si = r groups + sOff of the scales (the word
+// holding it at base + (2 si & ~3), the upper half when si is odd).
+struct PStage {
+    const unsigned char* base;  // the scales
+    const unsigned char* w0;    // this thread's 16 bytes of row 0 of the high plane
+    long long half;             // bytes of a row of the high plane
+    int groups, sOff;
+    int outRows, cols, mode, per, chunks, S, gid, NG, b;  // b: column block, -1 past the row
+};
+
+template <int RB>
+__device__ __forceinline__ PStage p_stage(const PLayer* layers, int g) {
+    const PMatrix& m = layers[g >> 2].m[g & 3];
+    PStage s;
+    s.base = m.base;
+    s.cols = m.cols;
+    s.half = m.cols >> 1;
+    s.groups = m.cols / m.groupSize;
+    s.mode = (g & 3) == 0 ? 0 : (g & 3) == 2 ? 2 : 1;
+    s.outRows = s.mode == 2 ? m.rows / 2 : m.rows;
+    s.per = s.mode == 2 ? RB / 2 : RB;
+    s.chunks = (s.outRows + s.per - 1) / s.per;
+    const int nb = m.cols >> 5;
+    s.S = (nb + 31) >> 5;
+    const int gpb = PL_WARPS / s.S, w = threadIdx.x >> 5;
+    s.NG = gridDim.x * gpb;
+    s.gid = w < gpb * s.S ? blockIdx.x * gpb + w / s.S : s.chunks;  // warps past the block's groups take no chunk
+    s.b = (w % s.S) * 32 + (threadIdx.x & 31);
+    if (s.b >= nb) s.b = -1;
+    s.w0 = m.base + m.highOff + (size_t) max(s.b, 0) * 16;
+    s.sOff = max(s.b, 0) / (m.groupSize >> 5);
+    return s;
+}
+
+// matrix row of dot row k of the chunk whose first output row is o0 (per output rows a chunk, a power of 2):
+// output row o0 + k, or for SwiGLU (k >= per) the up row of output row o0 + k - per; past the last output row,
+// row o0 again (computed, not stored)
+__device__ __forceinline__ int p_row(int k, int o0, int per, int outRows) {
+    int o = o0 + (k & (per - 1));
+    o = o < outRows ? o : o0;
+    return k >= per ? o + outRows : o;
+}
+
+// A thread's weight stream: chunks of the step's GEMVs in the order it computes them, copied D chunks ahead into
+// its slots of the ring (RB rows x 16 bytes of the high plane, and the 4-byte word holding each row's scale).
+// Every issue commits one cp.async group, empty past the last chunk, so that "chunk j is complete" is always
+// cp.async.wait_group D - 1 before chunk j's turn.
+template <int RB, int D>
+struct PRing {
+    uint4* hs;           // [D][RB][PL_THREADS]
+    uint32_t* sw;        // [D][RB][PL_THREADS]
+    const PLayer* layers;  // the table in shared memory
+    int gemvs;           // 4 layers
+    int ig, ic;          // the next chunk to copy: GEMV ig, chunk ic
+    PStage is;           // GEMV ig as this thread takes part in it (read from the table once per GEMV)
+    unsigned issued, taken;  // chunks copied and chunks computed so far
+
+    __device__ __forceinline__ void issue() {
+        while (ig < gemvs && ic >= is.chunks) {
+            if (++ig < gemvs) {
+                is = p_stage<RB>(layers, ig);
+                ic = is.gid;
+            }
+        }
+        if (ig < gemvs) {
+            if (is.b >= 0) {
+                const int tid = threadIdx.x, o0 = ic * is.per;
+                uint4* h = hs + (issued % D) * RB * PL_THREADS + tid;
+                uint32_t* w = sw + (issued % D) * RB * PL_THREADS + tid;
+#pragma unroll
+                for (int k = 0; k < RB; k++) {
+                    const int r = p_row(k, o0, is.per, is.outRows);
+                    cp_async16(h + k * PL_THREADS, is.w0 + r * is.half);
+                    const size_t si = (size_t) r * is.groups + is.sOff;
+                    cp_async4(w + k * PL_THREADS, is.base + ((si * 2) & ~(size_t) 3));
+                }
+            }
+            ic += is.NG;
+        }
+        cp_async_commit();
+        issued++;
+    }
+
+    // asks L2 for the q chunks after the ring's (called before a grid barrier: while the grid waits, and while the
+    // next stage loads its input, DRAM keeps streaming weights that the ring alone, already full, could not request)
+    __device__ __forceinline__ void prefetch_ahead(int q) {
+        int g = ig, c = ic;
+        PStage p = is;
+        for (int n = 0; n < q; n++) {
+            while (g < gemvs && c >= p.chunks) {
+                if (++g < gemvs) {
+                    p = p_stage<RB>(layers, g);
+                    c = p.gid;
+                }
+            }
+            if (g >= gemvs) return;
+            if (p.b >= 0 && (p.b & 7) == 0) {  // one lane of 8 per 128-byte line
+                const int o0 = c * p.per;
+#pragma unroll
+                for (int k = 0; k < RB; k++) {
+                    const int r = p_row(k, o0, p.per, p.outRows);
+                    prefetch_line_l2(p.w0 + r * p.half);
+                    const size_t si = (size_t) r * p.groups + p.sOff;
+                    if ((p.b & 31) == 0) prefetch_line_l2(p.base + ((si * 2) & ~(size_t) 3));
+                }
+            }
+            c += p.NG;
+        }
+    }
+};
+
+__device__ __forceinline__ void named_barrier(int id, int threads) {
+    asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(threads) : "memory");
+}
+
+// every block of the grid arrives (its writes released at gpu scope) and waits until the counter reaches target
+__device__ __forceinline__ void grid_barrier(unsigned int* counter, unsigned int target) {
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        __threadfence();
+        atomicAdd(counter, 1u);
+        unsigned int v;
+        do {
+            asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(counter) : "memory");
+        } while (v < target);
+    }
+    __syncthreads();
+}
+
+// the warps of a GEMV group meet (a named barrier per group; one warp needs only its own)
+__device__ __forceinline__ void group_sync(int S, int w) {
+    if (S == 1) __syncwarp();
+    else named_barrier(1 + w / S, 32 * S);
+}
+
+// Chunks a group computes before it finishes their rows together (their warp sums wait in shared memory). Finishing
+// each chunk at once made the group wait for its first warp's epilogue (an L2 round trip for the residual) every
+// chunk: the layers of an 8B LOW step took 3.35 ms, 2.43 ms in rounds (H200).
+#define PL_ROUND 16
+
+// One GEMV stage: out = W x (mode 0, + bias), out += W x (1, then u = out * normW and its squares into normOut),
+// or SwiGLU (2), x stored in the order chunk, its norm's sums at inNorm (or null).
+template <int RB, int D>
+__device__ __forceinline__ void p_gemv(PRing<RB, D>& ring, int g, const float* x, int chunk, float* out, int outChunk,
+                                       const double* inNorm, float eps, const float* normW, float* u, double* normOut,
+                                       const float* bias, float (*part)[PL_ROUND][RB]) {
+    const PStage s = p_stage<RB>(ring.layers, g);
+    const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, tid = threadIdx.x;
+    if (s.gid >= s.chunks) return;  // a warp past the block's groups, or a group beyond the chunks
+    const int nb = s.cols >> 5;
+    XInt xi;  // this thread's 32 x values as integers, once for the stage (zeros past the row)
+    {
+        float4 xa[8];
+        const float4* x4 = reinterpret_cast<const float4*>(x);
+        const int xm = chunk == 32 ? 1 : 8, xs = chunk == 32 ? nb : 1;
+#pragma unroll
+        for (int q = 0; q < 8; q++) xa[q] = s.b >= 0 ? __ldcg(x4 + xm * s.b + q * xs) : make_float4(0.f, 0.f, 0.f, 0.f);
+        x_int<false>(xa, xi);
+    }
+    float scale = 16.f;  // the LOW view's scale is 16 s (exact), times the input norm's 1 / rms
+    if (inNorm != nullptr) {
+        double ss = __ldcg(inNorm + lane);
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
+        scale *= (float) (1.0 / sqrt(ss / s.cols + eps));
+    }
+    constexpr int m = log2_pow2(RB);
+    const int w0 = w - w % s.S, gt = (w % s.S) * 32 + lane;  // the group's first warp, this thread's index in it
+    // a residual stage: the value this thread's first row of the first round adds to, loaded now (an L2 round trip
+    // that would otherwise sit between the round's dots and its stores)
+    float first = 0.f;
+    const bool residual = s.mode == 1 && u != nullptr;
+    if (residual) {
+        const int i = gt / s.per, o = (s.gid + i * s.NG) * s.per + (gt - i * s.per);
+        if (i < PL_ROUND && s.gid + i * s.NG < s.chunks && o < s.outRows) first = __ldcg(out + o);
+    }
+    for (int c = s.gid; c < s.chunks;) {
+        const int c0 = c;
+        int n = 0;
+        for (; n < PL_ROUND && c < s.chunks; n++, c += s.NG) {
+            cp_async_wait<D - 1>();
+            const unsigned slot = (ring.taken++ % D) * RB * PL_THREADS + tid;
+            const int o0 = c * s.per;
+            float acc[RB];
+            // lanes past the row (b < 0) decode whatever their slots hold against x = 0 (an exact 0) with scale 0
+#pragma unroll
+            for (int k = 0; k < RB; k++) {
+                const uint4 h = ring.hs[slot + k * PL_THREADS];
+                const uint32_t sw = ring.sw[slot + k * PL_THREADS];
+                const uint32_t si = (uint32_t) p_row(k, o0, s.per, s.outRows) * s.groups + s.sOff;  // low bit
+                const float sc = __half2float(__ushort_as_half((unsigned short) (sw >> ((si & 1) << 4))));
+                acc[k] = (s.b >= 0 ? sc : 0.f) * block_low_int(h, xi);
+            }
+            ring.issue();  // into the slot just read
+            const float v = rows_warp_sum<RB>(acc, lane);
+            if ((lane & ((32 >> m) - 1)) == 0) part[w][n][lane >> (5 - m)] = v;
+        }
+        group_sync(s.S, w);
+        // thread gt of the group finishes rows gt, gt + 32 S, ... of the round (chunk i, output row j): its dot is
+        // the sum of the group's warp sums in warp order
+        double squares = 0;
+        for (int idx = gt; idx < n * s.per; idx += 32 * s.S) {
+            const int i = idx / s.per, j = idx - i * s.per;
+            const int o = (c0 + i * s.NG) * s.per + j;
+            if (o >= s.outRows) continue;
+            float tot = 0.f, up = 0.f;
+            for (int t = 0; t < s.S; t++) {
+                tot += part[w0 + t][i][j];
+                if (s.mode == 2) up += part[w0 + t][i][j + s.per];  // SwiGLU: the matching up row
+            }
+            float a = tot * scale;
+            if (s.mode == 0 && bias != nullptr) a += bias[o];  // as the CPU: (W x) + b
+            if (residual) {
+                float nx = (c0 == s.gid && idx == gt ? first : __ldcg(out + o)) + a;
+                out[o] = nx;
+                u[xperm_index(o, outChunk, s.outRows)] = nx * normW[o];
+                squares += (double) nx * nx;
+            } else {
+                gemv_store(out, o, s.outRows, a, up * scale, s.mode, outChunk);
+            }
+        }
+        if (residual) {
+#pragma unroll
+            for (int o2 = 16; o2 > 0; o2 >>= 1) squares += __shfl_xor_sync(0xffffffffu, squares, o2);
+            if (lane == 0) atomicAdd(normOut + ((c0 + w) & (NORM_SLOTS - 1)), squares);
+        }
+        group_sync(s.S, w);  // the next round rewrites part
+    }
+}
+
+// The layers of a LOW step (fused-norm program): embed_norm ran before (x, u of norm 0 in xb, the norms' sums and
+// the barrier counter after them zeroed), the output GEMV and sampling run after. chunk: the order the nested GEMVs
+// read their inputs in (32 permuted, 4 natural); lastChunk: the order the output GEMV reads xb in. Stage st of 5 L:
+// layer st / 5, kind st % 5 (0 q/k/v, 1 attention, 2 o, 3 gate/up, 4 down); one call site for the GEMV stages (four
+// inlined copies spilled registers).
+template <int RB, int D>
+__device__ __forceinline__ void layers_low_impl(const PLayer* layers, int L, float* x, float* xb,
+                                                float* qkv, float* att, float* hb, float* scores, const int* ctrl,
+                                                const float* __restrict__ freqs, double* norms, float eps, int heads,
+                                                int kvHeads, int headDim, int rotaryDim, int neox, int capacity,
+                                                float attScale, int chunk, int lastChunk) {
+    extern __shared__ __align__(16) unsigned char pl_ring[];
+    __shared__ float part[PL_WARPS][PL_ROUND][RB];
+    PRing<RB, D> ring;
+    ring.hs = reinterpret_cast<uint4*>(pl_ring);
+    ring.sw = reinterpret_cast<uint32_t*>(ring.hs + D * RB * PL_THREADS);
+    // the layer table in shared memory, after the ring (read at every stage; from global memory its lines missed L1)
+    PLayer* table = reinterpret_cast<PLayer*>(ring.sw + D * RB * PL_THREADS);
+    for (int i = threadIdx.x; i < L * (int) (sizeof(PLayer) / 16); i += PL_THREADS) {
+        reinterpret_cast<uint4*>(table)[i] = reinterpret_cast<const uint4*>(layers)[i];
+    }
+    __syncthreads();
+    layers = table;
+    ring.layers = layers;
+    ring.gemvs = 4 * L;
+    ring.ig = 0;
+    ring.is = p_stage<RB>(layers, 0);
+    ring.ic = ring.is.gid;
+    ring.issued = 0;
+    ring.taken = 0;
+#pragma unroll 1
+    for (int d = 0; d < D; d++) ring.issue();  // before waiting: weights are never written by a kernel
+    pdl_wait_previous();
+    unsigned int* counter = reinterpret_cast<unsigned int*>(norms + NORM_SLOTS * (2 * L + 1));
+    unsigned int target = 0;
+    const int stages = 5 * L;
+#pragma unroll 1
+    for (int st = 0; st < stages; st++) {
+        const int l = st / 5, kind = st - 5 * l;
+        const PLayer& ly = layers[l];
+        double* n0 = norms + NORM_SLOTS * (2 * l);
+        if (kind == 1) {
+            for (int h = blockIdx.x; h < (PL_NO_ATTENTION ? 0 : heads); h += gridDim.x) {
+                attention_head(h, qkv, ly.kc, ly.vc, att, scores, ctrl, freqs, heads, kvHeads, headDim, rotaryDim,
+                               neox, capacity, attScale, chunk);
+                __syncthreads();
+            }
+        } else {
+            const float* in = kind == 0 || kind == 3 ? xb : kind == 2 ? att : hb;
+            float* o = kind == 0 ? qkv : kind == 3 ? hb : x;
+            const int oc = kind == 4 && l == L - 1 ? lastChunk : chunk;
+            const double* inNorm = kind == 0 ? n0 : kind == 3 ? n0 + NORM_SLOTS : nullptr;
+            const float* normW = kind == 2 ? ly.ffnNorm : kind == 4 ? ly.nextNorm : nullptr;
+            float* u = kind == 2 || kind == 4 ? xb : nullptr;
+            double* normOut = kind == 2 ? n0 + NORM_SLOTS : kind == 4 ? n0 + 2 * NORM_SLOTS : nullptr;
+            if (st == stages - 1) pdl_launch_next();
+            if (kind == 0 && GEARBX_ATTENTION_PREFETCH) {
+                // this layer's cached keys and values, for the attention stage after this one
+                for (int h = blockIdx.x; h < heads; h += gridDim.x) {
+                    attention_prefetch(h, ly.kc, ly.vc, min(ctrl[0], capacity), heads, kvHeads, headDim);
+                }
+            }
+            p_gemv<RB, D>(ring, 4 * l + (kind == 0 ? 0 : kind - 1), in, chunk, o, oc, inNorm, eps, normW, u, normOut,
+                          kind == 0 ? ly.bias : nullptr, part);
+        }
+        if (st + 1 < stages && !PL_NO_BARRIER) {
+            if (PL_PREFETCH_CHUNKS > 0) ring.prefetch_ahead(PL_PREFETCH_CHUNKS);
+            grid_barrier(counter, target += gridDim.x);
+        }
+    }
+    cp_async_wait<0>();  // only empty groups are left
+    // The last block out resets the barrier counter (a block arrives here only after passing every barrier, so when
+    // all have, no one reads the counter any more): the kernel also runs right without embed_norm's zeroing (e.g.
+    // replayed alone by CudaBench's parts).
+    if (threadIdx.x == 0 && atomicAdd(counter + 1, 1u) == gridDim.x - 1) {
+        counter[0] = 0;
+        counter[1] = 0;
+    }
+}
+
+#define LAYERS_LOW(name, RB, D)                                                                                      \
+    extern "C" __global__ void __launch_bounds__(PL_THREADS, 1)                                                     \
+        name(const PLayer* __restrict__ layers, int L, float* x, float* xb, float* qkv, float* att, float* hb,      \
+             float* scores, const int* ctrl, const float* __restrict__ freqs, double* norms, float eps, int heads,  \
+             int kvHeads, int headDim, int rotaryDim, int neox, int capacity, float attScale, int chunk,           \
+             int lastChunk) {                                                                                        \
+        layers_low_impl<RB, D>(layers, L, x, xb, qkv, att, hb, scores, ctrl, freqs, norms, eps, heads, kvHeads,   \
+                               headDim, rotaryDim, neox, capacity, attScale, chunk, lastChunk);                      \
+    }
+LAYERS_LOW(layers_low_r4d4, 4, 4)
+LAYERS_LOW(layers_low_r4d2, 4, 2)
+LAYERS_LOW(layers_low_r8d2, 8, 2)
 
 // ---------------------------------------------------------------------------------------------------- top-k sampling
 //

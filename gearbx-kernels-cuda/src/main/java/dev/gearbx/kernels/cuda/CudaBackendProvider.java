@@ -33,7 +33,9 @@ import org.jspecify.annotations.Nullable;
  * ({@code true} by default) whether kernels use programmatic dependent launch on cards that have it (compute
  * capability 9.0 and above); {@value #FUSED_NORM} ({@code true} by default) whether RMSNorms are folded into the
  * kernels around them; {@value #SLICED_NESTED} ({@code true} by default) whether LOW/MID GEMVs use the sliced
- * kernels with integer dot products where the per-matrix rule picks them.
+ * kernels with integer dot products where the per-matrix rule picks them; {@value #PERSISTENT_LOW} ({@code off} by
+ * default, {@code r4d4}, {@code r4d2}, {@code r8d2}) whether a LOW step runs all its layers in one persistent launch
+ * (an experiment, slower so far: see BENCHMARKS.md).
  */
 public final class CudaBackendProvider implements BackendProvider {
     public static final String NAME = "cuda";
@@ -63,6 +65,11 @@ public final class CudaBackendProvider implements BackendProvider {
      * against x in 22-bit fixed point) where the per-matrix rule picks them ({@code true}/{@code false}).
      */
     public static final String SLICED_NESTED = "gearbx.cuda.slicedNested";
+    /**
+     * System property: run every layer of a LOW step in one persistent cooperative launch where the model and card
+     * allow it ({@code off}, or the kernel's rows per chunk and ring depth: {@code r4d4}, {@code r4d2}, {@code r8d2}).
+     */
+    public static final String PERSISTENT_LOW = "gearbx.cuda.persistentLow";
 
     private static volatile @Nullable Availability probed;
 

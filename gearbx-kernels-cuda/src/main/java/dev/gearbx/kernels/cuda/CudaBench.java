@@ -93,9 +93,12 @@ public final class CudaBench {
             System.out.println("gear  options                                launches  MB/token  tok/s median [min..max]  ms/token  GB/s eff.  % of copy");
             StepOptions chosen = StepOptions.fromSystemProperties();
             for (StepOptions o : new StepOptions[] {chosen, chosen.withFusedNorm(false),
-                    chosen.withNested(chosen.nested() == StepOptions.NestedKernels.BY_SHAPE
-                            ? StepOptions.NestedKernels.WARP_PER_ROW : StepOptions.NestedKernels.BY_SHAPE)}) {
+                    chosen.withPersistentLow(chosen.persistentLow() == StepOptions.PersistentLow.OFF
+                            ? StepOptions.PersistentLow.R4D4 : StepOptions.PersistentLow.OFF)}) {
                 try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, o)) {
+                    if (!d.persistentLowAbsenceReason().isEmpty()) {
+                        System.out.println("(no persistent LOW kernel: " + d.persistentLowAbsenceReason() + ")");
+                    }
                     for (Gear gear : new Gear[] {Gear.LOW, Gear.MID, Gear.HIGH}) {
                         double[] tps = new double[runs];
                         for (int r = 0; r < runs; r++) {

@@ -53,6 +53,8 @@ final class CudaDevice implements AutoCloseable {
     private final String name;
     private final int computeMajor;
     private final int computeMinor;
+    private final int multiprocessors;
+    private final boolean cooperativeLaunch;
     private final long totalMemory;
     private final AtomicLong allocated = new AtomicLong();
     private boolean closed;
@@ -70,6 +72,8 @@ final class CudaDevice implements AutoCloseable {
         name = new String(nameBytes, 0, len, java.nio.charset.StandardCharsets.US_ASCII);
         computeMajor = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
         computeMinor = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        multiprocessors = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        cooperativeLaunch = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH) != 0;
         long[] total = new long[1];
         check(JCudaDriver.cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
         totalMemory = total[0];
@@ -151,6 +155,30 @@ final class CudaDevice implements AutoCloseable {
 
     String computeCapability() {
         return computeMajor + "." + computeMinor;
+    }
+
+    /** Streaming multiprocessors of the card. */
+    int multiprocessors() {
+        return multiprocessors;
+    }
+
+    /** Whether the card takes cooperative launches (all blocks of a grid resident at once). */
+    boolean cooperativeLaunch() {
+        return cooperativeLaunch;
+    }
+
+    /**
+     * Blocks of {@code kernel} that fit on one multiprocessor at once with {@code block} threads and
+     * {@code sharedBytes} of dynamic shared memory (0 when none does).
+     */
+    int residentBlocks(String kernel, int block, int sharedBytes) {
+        RawHandles.Function f = function(kernel);
+        allowSharedMemory(kernel, f, sharedBytes);
+        int[] n = new int[1];
+        check(JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(n, f, block, sharedBytes),
+                "cuOccupancyMaxActiveBlocksPerMultiprocessor(" + kernel + ", " + block + " threads, " + sharedBytes
+                        + " bytes of shared memory)");
+        return n[0];
     }
 
     long totalMemory() {
@@ -320,6 +348,12 @@ final class CudaDevice implements AutoCloseable {
 
     /** Queues one kernel launch on the stream (in plain stream order). */
     void launch(Launch l) {
+        if (l.cooperative()) {
+            check(JCudaDriver.cuLaunchCooperativeKernel(l.function(), l.grid(), 1, 1, l.block(), 1, 1, l.sharedBytes(),
+                            stream, l.parameters()),
+                    "cuLaunchCooperativeKernel(" + l.kernel() + ", grid " + l.grid() + ", block " + l.block() + ")");
+            return;
+        }
         check(JCudaDriver.cuLaunchKernel(l.function(), l.grid(), 1, 1, l.block(), 1, 1, l.sharedBytes(), stream,
                         l.parameters(), null),
                 "cuLaunchKernel(" + l.kernel() + ", grid " + l.grid() + ", block " + l.block() + ")");

@@ -21,6 +21,8 @@ final class DependentLaunch {
     private static final System.Logger LOG = System.getLogger(DependentLaunch.class.getName());
     /** {@code CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION} in cuda.h. */
     private static final int PROGRAMMATIC_STREAM_SERIALIZATION = 6;
+    /** {@code CU_LAUNCH_ATTRIBUTE_COOPERATIVE} in cuda.h. */
+    private static final int COOPERATIVE = 2;
     // CUlaunchConfig: 7 unsigned ints (grid xyz, block xyz, shared bytes), pad, stream at 32, attrs at 40,
     // numAttrs at 48; 56 bytes
     private static final long CONFIG_BYTES = 56;
@@ -69,13 +71,19 @@ final class DependentLaunch {
      * one launch, and its kernel parameter array, allocated in {@code arena}.
      *
      * @param sharedBytes dynamic shared memory per block
+     * @param cooperative add the cooperative attribute (all blocks resident at once)
      * @param values one native segment per kernel parameter, holding its value
      */
     static Prepared prepare(Arena arena, long function, long stream, int grid, int block, int sharedBytes,
-            MemorySegment[] values) {
-        MemorySegment attribute = arena.allocate(ATTRIBUTE_BYTES, 8);
+            boolean cooperative, MemorySegment[] values) {
+        int count = cooperative ? 2 : 1;
+        MemorySegment attribute = arena.allocate(ATTRIBUTE_BYTES * count, 8);
         attribute.set(ValueLayout.JAVA_INT, 0, PROGRAMMATIC_STREAM_SERIALIZATION);
         attribute.set(ValueLayout.JAVA_INT, 8, 1); // value.programmaticStreamSerializationAllowed
+        if (cooperative) {
+            attribute.set(ValueLayout.JAVA_INT, ATTRIBUTE_BYTES, COOPERATIVE);
+            attribute.set(ValueLayout.JAVA_INT, ATTRIBUTE_BYTES + 8, 1); // value.cooperative
+        }
         MemorySegment config = arena.allocate(CONFIG_BYTES, 8);
         config.set(ValueLayout.JAVA_INT, 0, grid);
         config.set(ValueLayout.JAVA_INT, 4, 1);
@@ -86,7 +94,7 @@ final class DependentLaunch {
         config.set(ValueLayout.JAVA_INT, 24, sharedBytes);
         config.set(ValueLayout.JAVA_LONG, 32, stream);
         config.set(ValueLayout.ADDRESS, 40, attribute);
-        config.set(ValueLayout.JAVA_INT, 48, 1);
+        config.set(ValueLayout.JAVA_INT, 48, count);
         MemorySegment parameters = arena.allocate(ValueLayout.ADDRESS, values.length);
         for (int i = 0; i < values.length; i++) {
             parameters.setAtIndex(ValueLayout.ADDRESS, i, values[i]);

@@ -1,6 +1,9 @@
 package dev.gearbx.kernels.cuda;
 
 import dev.gearbx.engine.gear.Gear;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -45,6 +48,12 @@ final class DeviceDecoder implements AutoCloseable {
     private final DeviceBuffer logProbabilities;
     private final DeviceBuffer[] keyCache;
     private final DeviceBuffer[] valueCache;
+    /** The persistent LOW kernel this decoder's LOW steps use, or null (see {@link #persistentLow}). */
+    private final StepOptions.@Nullable PersistentLow persistent;
+    /** Its layer table (PLayer in gearbx.cu), or null. */
+    private final @Nullable DeviceBuffer layerTable;
+    /** Why LOW steps do not use the persistent kernel the options ask for ("" when they do or don't ask). */
+    private final String persistentAbsence;
     private final Map<Gear, List<Launch>> withLogits = new EnumMap<>(Gear.class);
     private final Map<Gear, List<Launch>> withoutLogits = new EnumMap<>(Gear.class);
     private final Map<Gear, CUgraphExec> captured = new EnumMap<>(Gear.class);
@@ -92,7 +101,9 @@ final class DeviceDecoder implements AutoCloseable {
             samplePartials = buffer(36L * Math.max(sampleBlocks(), DeviceSampling.blocks(s.vocabularySize())),
                     "sampling partials");
             sampleCounter = buffer(16, "sampling counter");
-            norms = buffer(8L * NORM_SLOTS * (2 * s.layers() + 1), "RMSNorm sums of squares");
+            // the sums of each norm's squares, and one more slot set holding the persistent kernel's barrier counter
+            // (embed_norm zeroes all but norm 0's at the start of every step)
+            norms = buffer(8L * NORM_SLOTS * (2 * s.layers() + 2), "RMSNorm sums of squares");
             candidates = sampling.greedy() ? null
                     : buffer(8L * sampling.topK() * DeviceSampling.blocks(s.vocabularySize()), "top-k candidates");
             uniforms = sampling.greedy() ? null : buffer(8L * capacity, "sampling uniforms");
@@ -105,8 +116,14 @@ final class DeviceDecoder implements AutoCloseable {
                 keyCache[l] = buffer(4L * capacity * s.kvDim(), "key cache " + l);
                 valueCache[l] = buffer(4L * capacity * s.kvDim(), "value cache " + l);
             }
+            persistentAbsence = options.wantsPersistentLow() ? persistentLowAbsence() : "";
+            persistent = options.wantsPersistentLow() && persistentAbsence.isEmpty() ? options.persistentLow() : null;
+            layerTable = persistent == null ? null : layerTable();
             for (DeviceBuffer b : owned) {
                 device.zero(b);
+            }
+            if (layerTable != null) {
+                device.upload(layerTable, 0, layerTableBytes());
             }
             for (Gear g : Gear.values()) {
                 withLogits.put(g, program(g, true));
@@ -161,9 +178,15 @@ final class DeviceDecoder implements AutoCloseable {
         int layers = s.layers();
         p.add(Launch.of(device, "embed_norm", 1, 1024, e.buffer(), e.view().denseType(), ctrl, x, s.dim(),
                 weights.layers().get(0).attnNorm(), xb, weights.layers().get(0).qkv().get(gear).xChunk(pm), norms,
-                2 * layers + 1));
+                2 * layers + 2));
         long xbAddress = xb.pointer().address();
-        for (int l = 0; l < layers; l++) {
+        StepOptions.PersistentLow pl = persistent;
+        int launchedLayers = layers;
+        if (gear == Gear.LOW && pl != null) {
+            p.add(persistentLayers(pl, weights.layers().get(0).qkv().get(gear).xChunk(pm), out.xChunk(pm)));
+            launchedLayers = 0;
+        }
+        for (int l = 0; l < launchedLayers; l++) {
             DeviceWeights.Layer w = weights.layers().get(l);
             GearMatrix qkvW = w.qkv().get(gear);
             GearMatrix wo = w.wo().get(gear);
@@ -223,6 +246,103 @@ final class DeviceDecoder implements AutoCloseable {
             p.add(Launch.of(device, "advance", 1, 32, ctrl));
         }
         return p;
+    }
+
+    /** Bytes of one layer's entry in the persistent kernel's table (PLayer in gearbx.cu). */
+    static final int LAYER_ENTRY_BYTES = 192;
+    /** Widest row the persistent kernel takes: 16 warps of 32 lanes x 32 weights. */
+    static final int PERSISTENT_MAX_COLS = 16 * 1024;
+
+    /**
+     * Why this model and card cannot run the persistent LOW kernel ("" when they can): every layer's LOW matrices
+     * must be nested with rows of a multiple of 32 and at most {@link #PERSISTENT_MAX_COLS} weights and a group size
+     * of 32, 64 or 128, and the card must take cooperative launches with a block resident on each multiprocessor.
+     */
+    private String persistentLowAbsence() {
+        if (!device.cooperativeLaunch()) {
+            return device.name() + " does not take cooperative launches";
+        }
+        for (int l = 0; l < weights.layers().size(); l++) {
+            DeviceWeights.Layer w = weights.layers().get(l);
+            for (GearMatrix m : List.of(w.qkv().get(Gear.LOW), w.wo().get(Gear.LOW), w.gateUp().get(Gear.LOW),
+                    w.down().get(Gear.LOW))) {
+                if (m.view() != GearMatrix.View.LOW) {
+                    return "layer " + l + " has a LOW matrix read as " + m.view();
+                }
+                if (m.cols() % 32 != 0 || m.cols() > PERSISTENT_MAX_COLS) {
+                    return "layer " + l + " has rows of " + m.cols() + " weights (the persistent kernel takes multiples"
+                            + " of 32 up to " + PERSISTENT_MAX_COLS + ")";
+                }
+                if (m.groupSize() != 32 && m.groupSize() != 64 && m.groupSize() != 128) {
+                    return "layer " + l + " has LOW groups of " + m.groupSize() + " weights (32, 64 or 128 supported)";
+                }
+            }
+        }
+        StepOptions.PersistentLow pl = options.persistentLow();
+        String kernel = java.util.Objects.requireNonNull(pl.kernel);
+        int shared = pl.sharedBytes(weights.layers().size());
+        if (device.residentBlocks(kernel, StepOptions.PersistentLow.THREADS, shared) < 1) {
+            return "no block of " + kernel + " (" + shared + " bytes of shared memory) fits a multiprocessor";
+        }
+        return "";
+    }
+
+    /** Why LOW steps do not use the persistent kernel that the options ask for ("" when they do or don't ask). */
+    String persistentLowAbsenceReason() {
+        return persistentAbsence;
+    }
+
+    /** Whether this decoder's LOW steps run their layers in one persistent launch. */
+    boolean persistentLow() {
+        return persistent != null;
+    }
+
+    private DeviceBuffer layerTable() {
+        return buffer((long) LAYER_ENTRY_BYTES * weights.layers().size(), "persistent layer table");
+    }
+
+    /** The layer table: per layer 4 matrices {base, high offset, rows, cols, group size, 0}, norms, bias, caches. */
+    private MemorySegment layerTableBytes() {
+        List<DeviceWeights.Layer> layers = weights.layers();
+        MemorySegment t = Arena.ofAuto().allocate((long) LAYER_ENTRY_BYTES * layers.size(), 16);
+        for (int l = 0; l < layers.size(); l++) {
+            DeviceWeights.Layer w = layers.get(l);
+            long at = (long) LAYER_ENTRY_BYTES * l;
+            List<GearMatrix> ms = List.of(w.qkv().get(Gear.LOW), w.wo().get(Gear.LOW), w.gateUp().get(Gear.LOW),
+                    w.down().get(Gear.LOW));
+            for (int k = 0; k < 4; k++) {
+                GearMatrix m = ms.get(k);
+                long mt = at + 32L * k;
+                t.set(ValueLayout.JAVA_LONG, mt, m.buffer().pointer().address());
+                t.set(ValueLayout.JAVA_LONG, mt + 8, m.highOffset());
+                t.set(ValueLayout.JAVA_INT, mt + 16, m.rows());
+                t.set(ValueLayout.JAVA_INT, mt + 20, m.cols());
+                t.set(ValueLayout.JAVA_INT, mt + 24, m.groupSize());
+            }
+            DeviceBuffer next = l + 1 < layers.size() ? layers.get(l + 1).attnNorm() : weights.outputNorm();
+            t.set(ValueLayout.JAVA_LONG, at + 128, w.ffnNorm().pointer().address());
+            t.set(ValueLayout.JAVA_LONG, at + 136, next.pointer().address());
+            t.set(ValueLayout.JAVA_LONG, at + 144, bias(w));
+            t.set(ValueLayout.JAVA_LONG, at + 152, keyCache[l].pointer().address());
+            t.set(ValueLayout.JAVA_LONG, at + 160, valueCache[l].pointer().address());
+        }
+        return t;
+    }
+
+    /**
+     * Every layer of a LOW step in one cooperative launch of the persistent kernel, one block per multiprocessor
+     * (or as many as fit); {@code chunk} is the order the nested GEMVs read their inputs in, {@code lastChunk} the
+     * order the output GEMV reads the last norm's output in.
+     */
+    private Launch persistentLayers(StepOptions.PersistentLow pl, int chunk, int lastChunk) {
+        DeviceShape s = weights.shape();
+        String kernel = java.util.Objects.requireNonNull(pl.kernel);
+        int shared = pl.sharedBytes(s.layers());
+        int grid = device.multiprocessors() * device.residentBlocks(kernel, StepOptions.PersistentLow.THREADS, shared);
+        return Launch.cooperative(device, kernel, grid, StepOptions.PersistentLow.THREADS, shared,
+                java.util.Objects.requireNonNull(layerTable), s.layers(), x, xb, qkv, att, hb, scores, ctrl,
+                weights.ropeFrequencies(), norms, s.rmsEps(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(),
+                s.neox() ? 1 : 0, capacity, (float) (1.0 / Math.sqrt(s.headDim())), chunk, lastChunk);
     }
 
     /** Threads of an attention block (one block per query head; gearbx.cu uses at most 16 warps of them). */

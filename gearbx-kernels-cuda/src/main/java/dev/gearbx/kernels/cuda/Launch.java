@@ -17,11 +17,14 @@ import org.jspecify.annotations.Nullable;
  * @param grid blocks (one-dimensional)
  * @param block threads per block
  * @param sharedBytes dynamic shared memory per block
+ * @param cooperative a cooperative launch: every block resident at once (the persistent kernels' grid barriers need
+ *     it; the driver refuses a grid that does not fit instead of letting it hang)
  * @param parameters the kernel parameter array (JCuda's {@code cuLaunchKernel})
  * @param dependent the same launch prepared for {@code cuLaunchKernelEx} with programmatic dependent launch, when
  *     the device supports it (see {@link CudaDevice#dependentLaunch()})
  */
-record Launch(String kernel, CUfunction function, int grid, int block, int sharedBytes, Pointer parameters,
+record Launch(String kernel, CUfunction function, int grid, int block, int sharedBytes, boolean cooperative,
+              Pointer parameters,
               DependentLaunch.@Nullable Prepared dependent) {
 
     /** Builds a launch; arguments are {@link DeviceBuffer}s, {@code Integer}, {@code Long} or {@code Float}. */
@@ -32,6 +35,16 @@ record Launch(String kernel, CUfunction function, int grid, int block, int share
     /** {@link #of} for a kernel that takes {@code sharedBytes} of dynamic shared memory per block. */
     static Launch withSharedMemory(CudaDevice device, String kernel, int grid, int block, int sharedBytes,
             Object... args) {
+        return build(device, kernel, grid, block, sharedBytes, false, args);
+    }
+
+    /** {@link #withSharedMemory} as a cooperative launch (all blocks resident together). */
+    static Launch cooperative(CudaDevice device, String kernel, int grid, int block, int sharedBytes, Object... args) {
+        return build(device, kernel, grid, block, sharedBytes, true, args);
+    }
+
+    private static Launch build(CudaDevice device, String kernel, int grid, int block, int sharedBytes,
+            boolean cooperative, Object... args) {
         if (grid <= 0) {
             throw new IllegalArgumentException("grid of " + kernel + " must be positive, got " + grid);
         }
@@ -64,8 +77,9 @@ record Launch(String kernel, CUfunction function, int grid, int block, int share
                 };
             }
             dependent = DependentLaunch.prepare(arena, function.address(), device.streamAddress(), grid, block, sharedBytes,
-                    values);
+                    cooperative, values);
         }
-        return new Launch(kernel, function, grid, block, sharedBytes, Pointer.to(ps.toArray(new Pointer[0])), dependent);
+        return new Launch(kernel, function, grid, block, sharedBytes, cooperative, Pointer.to(ps.toArray(new Pointer[0])),
+                dependent);
     }
 }

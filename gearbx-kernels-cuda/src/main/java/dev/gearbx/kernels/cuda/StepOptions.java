@@ -18,9 +18,49 @@ package dev.gearbx.kernels.cuda;
  *     per norm
  * @param nested which kernels the nested (LOW/MID) GEMVs use (see {@link NestedKernels}); the sliced ones only with
  *     {@code rowsPerWarp} 0 (auto) and the affine LOW decoding
+ * @param persistentLow whether a LOW step runs all its layers in one persistent launch ({@link PersistentLow}); only
+ *     with the fused norms, {@link NestedKernels#BY_SHAPE}, auto rows per warp and the affine LOW decoding, and
+ *     where the model's shape and the card allow it (see {@code DeviceDecoder})
  */
 record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow, boolean dependentLaunch,
-        boolean fusedNorm, NestedKernels nested) {
+        boolean fusedNorm, NestedKernels nested, PersistentLow persistentLow) {
+
+    /**
+     * The persistent LOW kernel (gearbx.cu, "persistent LOW layers"): every layer's GEMVs and attention in one
+     * cooperative launch, stages separated by grid barriers, each thread's weights streamed through a ring of
+     * {@code depth} chunks of {@code rows} rows in shared memory.
+     */
+    enum PersistentLow {
+        /** One launch per GEMV and attention, as for the other gears. */
+        OFF(null, 0, 0),
+        /** 4 rows per chunk, 4 chunks in flight (a 160 KiB ring per block). */
+        R4D4("layers_low_r4d4", 4, 4),
+        /** 4 rows per chunk, 2 chunks in flight. */
+        R4D2("layers_low_r4d2", 4, 2),
+        /** 8 rows per chunk, 2 chunks in flight. */
+        R8D2("layers_low_r8d2", 8, 2);
+
+        /** Threads per block of the persistent kernels (PL_THREADS in gearbx.cu). */
+        static final int THREADS = 512;
+
+        final @org.jspecify.annotations.Nullable String kernel;
+        final int rows;
+        final int depth;
+
+        PersistentLow(@org.jspecify.annotations.Nullable String kernel, int rows, int depth) {
+            this.kernel = kernel;
+            this.rows = rows;
+            this.depth = depth;
+        }
+
+        /**
+         * Dynamic shared memory per block: the ring of depth x rows x (16 weight + 4 scale) bytes per thread, then the
+         * layer table (192 bytes a layer).
+         */
+        int sharedBytes(int layers) {
+            return depth * rows * THREADS * 20 + 192 * layers;
+        }
+    }
 
     /**
      * The nested GEMV kernels: one warp per row decoding every weight to fp32, or the sliced kernels (a block of warps
@@ -41,11 +81,26 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
         /** Every nested matrix sliced, LOW 2 rows x 8 groups with its weights copied into shared memory: for tests. */
         SLICED_ASYNC_2X8
     }
+
+    /**
+     * The persistent LOW kernel unless {@code gearbx.cuda.persistentLow} says otherwise: none. Measured slower than the
+     * kernel-by-kernel LOW step on both shapes and both cards (BENCHMARKS.md, "One persistent launch for a LOW step's
+     * layers"): its 16 warps per multiprocessor decode too slowly to keep DRAM busy, and its grid barriers cost
+     * ~1.9 us each.
+     */
+    static final PersistentLow DEFAULT_PERSISTENT_LOW = PersistentLow.OFF;
+
     /**
      * Graphs, permuted inputs, rows per warp chosen per matrix, affine LOW decoding, dependent launch, fused norms,
      * sliced nested GEMVs.
      */
     static final StepOptions DEFAULT = new StepOptions(true, true, 0, true, true, true, NestedKernels.BY_SHAPE);
+
+    /** These with the default persistent LOW kernel (none). */
+    StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean affineLow, boolean dependentLaunch,
+            boolean fusedNorm, NestedKernels nested) {
+        this(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, fusedNorm, nested, DEFAULT_PERSISTENT_LOW);
+    }
 
     /** With affine LOW decoding and dependent launch. */
     StepOptions(boolean graphs, boolean permute, int rowsPerWarp) {
@@ -64,16 +119,29 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
 
     /** These options with the RMSNorms folded or not. */
     StepOptions withFusedNorm(boolean fused) {
-        return new StepOptions(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, fused, nested);
+        return new StepOptions(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, fused, nested, persistentLow);
     }
 
     /** These options with other nested GEMV kernels. */
     StepOptions withNested(NestedKernels kernels) {
-        return new StepOptions(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, fusedNorm, kernels);
+        return new StepOptions(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, fusedNorm, kernels,
+                persistentLow);
+    }
+
+    /** These options with another persistent LOW kernel (or none). */
+    StepOptions withPersistentLow(PersistentLow kernel) {
+        return new StepOptions(graphs, permute, rowsPerWarp, affineLow, dependentLaunch, fusedNorm, nested, kernel);
+    }
+
+    /** Whether these options ask for the persistent LOW program (the model and card may still not allow it). */
+    boolean wantsPersistentLow() {
+        return persistentLow != PersistentLow.OFF && fusedNorm && nested == NestedKernels.BY_SHAPE && rowsPerWarp == 0
+                && affineLow;
     }
 
     StepOptions {
         java.util.Objects.requireNonNull(nested, "nested");
+        java.util.Objects.requireNonNull(persistentLow, "persistentLow");
         if (rowsPerWarp != 0 && rowsPerWarp != 1 && rowsPerWarp != 2 && rowsPerWarp != 4) {
             throw new IllegalArgumentException("rowsPerWarp must be 0 (auto), 1, 2 or 4, got " + rowsPerWarp);
         }
@@ -81,7 +149,8 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
 
     /**
      * Read from system properties {@code gearbx.cuda.graphs}, {@code .permute}, {@code .rowsPerWarp},
-     * {@code .affineLow}, {@code .dependentLaunch}, {@code .fusedNorm}, {@code .slicedNested}.
+     * {@code .affineLow}, {@code .dependentLaunch}, {@code .fusedNorm}, {@code .slicedNested}, {@code .persistentLow}
+     * ({@code off}, {@code r4d4}, {@code r4d2}, {@code r8d2}).
      */
     static StepOptions fromSystemProperties() {
         return new StepOptions(Boolean.parseBoolean(System.getProperty(CudaBackendProvider.GRAPHS, "true")),
@@ -91,7 +160,22 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.DEPENDENT_LAUNCH, "true")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.FUSED_NORM, "true")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.SLICED_NESTED, "true"))
-                        ? NestedKernels.BY_SHAPE : NestedKernels.WARP_PER_ROW);
+                        ? NestedKernels.BY_SHAPE : NestedKernels.WARP_PER_ROW,
+                persistentLow(System.getProperty(CudaBackendProvider.PERSISTENT_LOW)));
+    }
+
+    /** The persistent LOW kernel a property value names (null: the default). */
+    static PersistentLow persistentLow(@org.jspecify.annotations.Nullable String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_PERSISTENT_LOW;
+        }
+        for (PersistentLow p : PersistentLow.values()) {
+            if (p.name().equalsIgnoreCase(value.strip())) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("-D" + CudaBackendProvider.PERSISTENT_LOW
+                + " must be off, r4d4, r4d2 or r8d2, got '" + value + "'");
     }
 
     @Override
@@ -102,6 +186,6 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
                     case BY_SHAPE -> "";
                     case WARP_PER_ROW -> " warp-per-row nested";
                     default -> " nested " + nested;
-                };
+                } + (persistentLow == DEFAULT_PERSISTENT_LOW ? "" : " persistent LOW " + persistentLow);
     }
 }

@@ -1,6 +1,7 @@
 package dev.gearbx.kernels.cuda;
 
 import dev.gearbx.kernels.cuda.StepOptions.NestedKernels;
+import dev.gearbx.kernels.cuda.StepOptions.PersistentLow;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -80,14 +81,15 @@ class CudaDifferentialTest {
 
     @Test
     void stories260KEveryGear() {
-        compare(stories260K(), "Once upon a time", 48);
+        // its FFN rows (172 weights) are not a multiple of 32: LOW takes the per-kernel program, not the persistent one
+        compare(stories260K(), "Once upon a time", 48, false, ALL_OPTIONS);
     }
 
     @Test
     void syntheticF16EveryGear(@TempDir Path dir) {
         Path file = dir.resolve("f16.gguf");
         SyntheticModel.write(file, new ModelShape("diff-f16", 256, 2, 8, 4, 512, 1024, 128), GgmlType.F16, 11, 0.08f);
-        compare(file, "a b c", 24);
+        compare(file, "a b c", 24, true, ALL_OPTIONS);
     }
 
     @Test
@@ -95,14 +97,14 @@ class CudaDifferentialTest {
         Path file = dir.resolve("bias.gguf");
         SyntheticModel.write(file, new ModelShape("diff-bias", 256, 2, 8, 2, 512, 1024, 128), GgmlType.F16, 13, 0.08f,
                 true);
-        compare(file, "a b c", 24);
+        compare(file, "a b c", 24, true, ALL_OPTIONS);
     }
 
     @Test
     void syntheticBf16EveryGear(@TempDir Path dir) {
         Path file = dir.resolve("bf16.gguf");
         SyntheticModel.write(file, new ModelShape("diff-bf16", 256, 2, 8, 2, 768, 1024, 128), GgmlType.BF16, 12, 0.08f);
-        compare(file, "a b c", 24);
+        compare(file, "a b c", 24, true, ALL_OPTIONS);
     }
 
     /**
@@ -113,40 +115,69 @@ class CudaDifferentialTest {
     void syntheticOddAndWideHeadsEveryGear(@TempDir Path dir) {
         Path odd = dir.resolve("head6.gguf");
         SyntheticModel.write(odd, new ModelShape("diff-head6", 96, 2, 16, 8, 256, 1024, 128), GgmlType.F16, 14, 0.08f);
-        compare(odd, "a b c", 40);
+        compare(odd, "a b c", 40, true, ALL_OPTIONS);
         Path wide = dir.resolve("head256.gguf");
         SyntheticModel.write(wide, new ModelShape("diff-head256", 512, 1, 2, 1, 512, 1024, 128), GgmlType.F16, 15,
                 0.08f);
-        compare(wide, "a b c", 40);
+        compare(wide, "a b c", 40, true, ALL_OPTIONS);
     }
 
-    /** Prompt, then greedy steps, at each gear on both sides; asserts tokens, logits and entropies. */
-    private static void compare(Path file, String prompt, int steps) {
+    /**
+     * The persistent LOW kernel on rows longer than one warp's 1,024 weights (q/k/v and o: 2 warps per row, the second
+     * half idle; down: 3 warps, the third half idle; gate/up: 1), in each of its variants, with plain launches and
+     * without dependent launch; and the default (kernel by kernel) on the same model.
+     */
+    @Test
+    void syntheticLongRowsPersistentLow(@TempDir Path dir) {
+        Path file = dir.resolve("long.gguf");
+        SyntheticModel.write(file, new ModelShape("diff-long", 1280, 2, 10, 2, 2560, 1024, 64), GgmlType.F16, 16, 0.05f);
+        compare(file, "a b c", 20, true, new StepOptions[] {StepOptions.DEFAULT.withPersistentLow(PersistentLow.R4D4),
+                StepOptions.DEFAULT.withPersistentLow(PersistentLow.R4D2),
+                StepOptions.DEFAULT.withPersistentLow(PersistentLow.R8D2),
+                new StepOptions(false, true, 0).withPersistentLow(PersistentLow.R4D4),
+                new StepOptions(true, false, 0, true, false).withPersistentLow(PersistentLow.R4D4),
+                StepOptions.DEFAULT});
+    }
+
+    /**
+     * Plain launches, natural order, one row per warp; then each option on; graphs with the exact LOW decoding; graphs
+     * without dependent launch (for LOW: the persistent kernel through cuLaunchCooperativeKernel); RMSNorm kernels
+     * instead of fused norms (plain launches with warp-per-row nested GEMVs; graphs); warp-per-row nested GEMVs;
+     * natural order; each sliced kernel forced on every nested matrix (these models are below the sizes where the
+     * shape rule picks them; natural order and plain launches for the first); the persistent LOW kernel (two of its
+     * variants, natural order without dependent launch, plain launches); the default (kernels by shape, fused norms,
+     * dependent launch on sm_90+).
+     */
+    private static final StepOptions[] ALL_OPTIONS = {new StepOptions(false, false, 1),
+            new StepOptions(false, true, 1), new StepOptions(false, true, 2),
+            new StepOptions(false, true, 4), new StepOptions(true, true, 0, false),
+            new StepOptions(true, true, 0, true, false),
+            new StepOptions(false, true, 0, true, true, false, NestedKernels.WARP_PER_ROW),
+            StepOptions.DEFAULT.withFusedNorm(false), StepOptions.DEFAULT.withNested(NestedKernels.WARP_PER_ROW),
+            new StepOptions(true, false, 0),
+            new StepOptions(false, false, 0, true, true, true, NestedKernels.SLICED_4X1),
+            StepOptions.DEFAULT.withNested(NestedKernels.SLICED_2X4),
+            StepOptions.DEFAULT.withNested(NestedKernels.SLICED_4X2).withFusedNorm(false),
+            StepOptions.DEFAULT.withNested(NestedKernels.SLICED_ASYNC_2X8),
+            new StepOptions(false, false, 0, true, true, true, NestedKernels.SLICED_ASYNC_2X8),
+            StepOptions.DEFAULT.withPersistentLow(PersistentLow.R4D4),
+            StepOptions.DEFAULT.withPersistentLow(PersistentLow.R8D2),
+            new StepOptions(true, false, 0, true, false).withPersistentLow(PersistentLow.R4D4),
+            new StepOptions(false, true, 0).withPersistentLow(PersistentLow.R4D4), StepOptions.DEFAULT};
+
+    /**
+     * Prompt, then greedy steps, at each gear on both sides with each of {@code options}; asserts tokens, logits and
+     * entropies, and whether LOW ran the persistent kernel where the options ask for it ({@code persistent}).
+     */
+    private static void compare(Path file, String prompt, int steps, boolean persistent, StepOptions[] options) {
         try (LlamaModel cpu = LlamaModel.load(file, Kernels.preferred(), allManaged())) {
             device.bind();
             try (DeviceWeights weights = DeviceWeights.upload(device, cpu)) {
                 int[] promptTokens = cpu.tokenizer().encode(prompt);
                 for (Gear gear : Gear.values()) {
-                    // plain launches, natural order, one row per warp; then each option on; graphs with the
-                    // exact LOW decoding; graphs without dependent launch; RMSNorm kernels instead of fused norms
-                    // (plain launches with warp-per-row nested GEMVs; graphs); warp-per-row nested GEMVs; natural
-                    // order; each sliced kernel forced on every nested matrix (these models are below the sizes
-                    // where the shape rule picks them; natural order and plain launches for the first); the default
-                    // (kernels by shape, fused norms, dependent launch on sm_90+)
-                    for (StepOptions o : new StepOptions[] {new StepOptions(false, false, 1),
-                            new StepOptions(false, true, 1), new StepOptions(false, true, 2),
-                            new StepOptions(false, true, 4), new StepOptions(true, true, 0, false),
-                            new StepOptions(true, true, 0, true, false),
-                            new StepOptions(false, true, 0, true, true, false, NestedKernels.WARP_PER_ROW),
-                            StepOptions.DEFAULT.withFusedNorm(false), StepOptions.DEFAULT.withNested(NestedKernels.WARP_PER_ROW),
-                            new StepOptions(true, false, 0),
-                            new StepOptions(false, false, 0, true, true, true, NestedKernels.SLICED_4X1),
-                            StepOptions.DEFAULT.withNested(NestedKernels.SLICED_2X4),
-                            StepOptions.DEFAULT.withNested(NestedKernels.SLICED_4X2).withFusedNorm(false),
-                            StepOptions.DEFAULT.withNested(NestedKernels.SLICED_ASYNC_2X8),
-                            new StepOptions(false, false, 0, true, true, true, NestedKernels.SLICED_ASYNC_2X8),
-                            StepOptions.DEFAULT}) {
-                        compareGear(cpu, weights, promptTokens, steps, gear, o, file.getFileName().toString());
+                    for (StepOptions o : options) {
+                        compareGear(cpu, weights, promptTokens, steps, gear, o, file.getFileName().toString(),
+                                persistent);
                     }
                 }
             }
@@ -154,7 +185,7 @@ class CudaDifferentialTest {
     }
 
     private static void compareGear(LlamaModel cpu, DeviceWeights weights, int[] prompt, int steps, Gear gear,
-            StepOptions options, String name) {
+            StepOptions options, String name, boolean persistent) {
         int capacity = prompt.length + steps;
         LlamaState state = cpu.newState(capacity);
         state.shift(gear);
@@ -163,6 +194,10 @@ class CudaDifferentialTest {
         List<Integer> cpuTokens = new ArrayList<>();
         List<Integer> gpuTokens = new ArrayList<>();
         try (DeviceDecoder d = new DeviceDecoder(device, weights, capacity, options)) {
+            if (options.wantsPersistentLow()) {
+                assertEquals(persistent, d.persistentLow(), name + " " + options + ": persistent LOW kernel used? ("
+                        + d.persistentLowAbsenceReason() + ")");
+            }
             int token = prompt[0];
             for (int i = 0; i < capacity - 1; i++) {
                 boolean inPrompt = i < prompt.length;

@@ -17,7 +17,7 @@ class DependentLaunchTest {
     void configAndAttributeFollowCudaH() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment[] values = {arena.allocateFrom(ValueLayout.JAVA_INT, 7), arena.allocateFrom(ValueLayout.JAVA_LONG, 9L)};
-            DependentLaunch.Prepared p = DependentLaunch.prepare(arena, 0x1234L, 0x5678L, 126, 256, 40960, values);
+            DependentLaunch.Prepared p = DependentLaunch.prepare(arena, 0x1234L, 0x5678L, 126, 256, 40960, false, values);
             MemorySegment c = p.config().reinterpret(56);
             // CUlaunchConfig: gridDim xyz, blockDim xyz, sharedMemBytes, (pad), hStream @32, attrs @40, numAttrs @48
             assertEquals(126, c.get(ValueLayout.JAVA_INT, 0));
@@ -39,6 +39,24 @@ class DependentLaunchTest {
             MemorySegment params = p.parameters().reinterpret(16);
             assertEquals(values[0].address(), params.getAtIndex(ValueLayout.JAVA_LONG, 0));
             assertEquals(values[1].address(), params.getAtIndex(ValueLayout.JAVA_LONG, 1));
+        }
+    }
+
+    @Test
+    void cooperativeLaunchAddsASecondAttribute() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment[] values = {arena.allocateFrom(ValueLayout.JAVA_INT, 7)};
+            DependentLaunch.Prepared p = DependentLaunch.prepare(arena, 0x1234L, 0x5678L, 132, 512, 163840, true, values);
+            MemorySegment c = p.config().reinterpret(56);
+            assertEquals(132, c.get(ValueLayout.JAVA_INT, 0));
+            assertEquals(163840, c.get(ValueLayout.JAVA_INT, 24));
+            assertEquals(2, c.get(ValueLayout.JAVA_INT, 48));
+            // attributes[0]: PROGRAMMATIC_STREAM_SERIALIZATION (6) = 1; attributes[1] at 72: COOPERATIVE (2) = 1
+            MemorySegment a = p.attribute().reinterpret(144);
+            assertEquals(6, a.get(ValueLayout.JAVA_INT, 0));
+            assertEquals(1, a.get(ValueLayout.JAVA_INT, 8));
+            assertEquals(2, a.get(ValueLayout.JAVA_INT, 72));
+            assertEquals(1, a.get(ValueLayout.JAVA_INT, 80));
         }
     }
 
