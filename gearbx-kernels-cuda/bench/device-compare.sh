@@ -17,7 +17,7 @@ flags="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dj
 shapes=${SHAPES:-llama-3.2-1b,llama-3-8b}
 if [ "${TESTS:-1}" = 1 ]; then
 timeout ${TT:-200} java $flags -Xmx4g -Dgearbx.models="$here/models" -jar "$here"/lib/junit-platform-console-standalone-*.jar \
-  execute --class-path "$cp$here/test-classes" --select-class dev.gearbx.kernels.cuda.CudaProviderTest --select-class dev.gearbx.kernels.cuda.CudaDifferentialTest --details=tree --disable-ansi-colors \
+  execute --class-path "$cp$here/test-classes" --select-class dev.gearbx.kernels.cuda.CudaProviderTest --select-class dev.gearbx.kernels.cuda.CudaDifferentialTest --select-class dev.gearbx.kernels.cuda.CudaTopKSamplingTest --details=tree --disable-ansi-colors \
   --disable-banner 2>&1 | grep -v 'incubator modules' > "$out/tests.log"
 grep -E "tests (successful|failed)|MethodSource|✘|max rel" "$out/tests.log" | tail -30
 fi

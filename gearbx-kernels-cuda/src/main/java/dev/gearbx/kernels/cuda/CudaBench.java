@@ -189,11 +189,11 @@ public final class CudaBench {
 
     /**
      * Time per token of the step's GEMVs alone, of its other kernels alone and of each of those kernels by name (each
-     * part captured as one graph and replayed {@code tokens} times; the parts' inputs are whatever the buffers hold),
-     * default options.
+     * part captured as one graph and replayed {@code tokens} times at the timed steps' positions; the parts' inputs
+     * are whatever the buffers hold), with the options the {@code gearbx.cuda.*} properties give.
      */
     static void parts(CudaDevice device, DeviceWeights w, int tokens) {
-        try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, StepOptions.DEFAULT)) {
+        try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, StepOptions.fromSystemProperties())) {
             for (Gear gear : new Gear[] {Gear.LOW, Gear.MID, Gear.HIGH}) {
                 List<Launch> all = d.launches(gear);
                 List<Launch> gemv = all.stream().filter(l -> l.kernel().startsWith("gemv")).toList();
@@ -206,7 +206,11 @@ public final class CudaBench {
                 }
                 parts.addAll(byKernel.values());
                 for (List<Launch> part : parts) {
-                    d.setPosition(0);
+                    // at the positions the timed steps above run (8 .. tokens + 8): a part that samples advances the
+                    // position every replay, from 8 to tokens + 11 (within the capacity), one that does not stays at
+                    // the middle (attention replayed alone at position 0 took half the time it takes in a step)
+                    boolean advances = part.stream().anyMatch(l -> l.kernel().startsWith("sample"));
+                    d.setPosition(advances ? 8 : 8 + tokens / 2);
                     jcuda.driver.CUgraphExec g = device.capture(() -> part.forEach(l -> device.launch(l, true)));
                     try {
                         for (int i = 0; i < 3; i++) {
