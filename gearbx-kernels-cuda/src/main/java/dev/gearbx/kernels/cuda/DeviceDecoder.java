@@ -264,8 +264,7 @@ final class DeviceDecoder implements AutoCloseable {
         }
         for (int l = 0; l < weights.layers().size(); l++) {
             DeviceWeights.Layer w = weights.layers().get(l);
-            for (GearMatrix m : List.of(w.qkv().get(Gear.LOW), w.wo().get(Gear.LOW), w.gateUp().get(Gear.LOW),
-                    w.down().get(Gear.LOW))) {
+            for (GearMatrix m : lowMatrices(w)) {
                 if (m.view() != GearMatrix.View.LOW) {
                     return "layer " + l + " has a LOW matrix read as " + m.view();
                 }
@@ -297,6 +296,11 @@ final class DeviceDecoder implements AutoCloseable {
         return persistent != null;
     }
 
+    /** A layer's LOW matrices in the persistent kernel's order: q/k/v, o, [gate; up], down. */
+    private static List<GearMatrix> lowMatrices(DeviceWeights.Layer w) {
+        return List.of(w.qkv().get(Gear.LOW), w.wo().get(Gear.LOW), w.gateUp().get(Gear.LOW), w.down().get(Gear.LOW));
+    }
+
     private DeviceBuffer layerTable() {
         return buffer((long) LAYER_ENTRY_BYTES * weights.layers().size(), "persistent layer table");
     }
@@ -308,8 +312,7 @@ final class DeviceDecoder implements AutoCloseable {
         for (int l = 0; l < layers.size(); l++) {
             DeviceWeights.Layer w = layers.get(l);
             long at = (long) LAYER_ENTRY_BYTES * l;
-            List<GearMatrix> ms = List.of(w.qkv().get(Gear.LOW), w.wo().get(Gear.LOW), w.gateUp().get(Gear.LOW),
-                    w.down().get(Gear.LOW));
+            List<GearMatrix> ms = lowMatrices(w);
             for (int k = 0; k < 4; k++) {
                 GearMatrix m = ms.get(k);
                 long mt = at + 32L * k;
