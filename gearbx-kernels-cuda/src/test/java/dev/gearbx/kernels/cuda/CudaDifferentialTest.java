@@ -123,6 +123,27 @@ class CudaDifferentialTest {
     }
 
     /**
+     * Attention past 1,024 positions (ATT_SMEM_SCORES in gearbx.cu), where a block's scores move from shared memory to
+     * the scores buffer, kernel by kernel and in the persistent kernel.
+     */
+    @Test
+    void syntheticLongContextLow(@TempDir Path dir) {
+        Path file = dir.resolve("context.gguf");
+        SyntheticModel.write(file, new ModelShape("diff-context", 128, 1, 4, 2, 256, 1024, 2048), GgmlType.F16, 17,
+                0.08f);
+        try (LlamaModel cpu = LlamaModel.load(file, Kernels.preferred(), allManaged())) {
+            device.bind();
+            try (DeviceWeights weights = DeviceWeights.upload(device, cpu)) {
+                int[] prompt = cpu.tokenizer().encode("a b c");
+                for (StepOptions o : new StepOptions[] {StepOptions.DEFAULT,
+                        StepOptions.DEFAULT.withPersistentLow(PersistentLow.R4D4)}) {
+                    compareGear(cpu, weights, prompt, 1100, Gear.LOW, o, "context.gguf", true);
+                }
+            }
+        }
+    }
+
+    /**
      * The persistent LOW kernel on rows longer than one warp's 1,024 weights (q/k/v and o: 2 warps per row, the second
      * half idle; down: 3 warps, the third half idle; gate/up: 1), in each of its variants, with plain launches and
      * without dependent launch; and the default (kernel by kernel) on the same model.
