@@ -1427,6 +1427,13 @@ struct PStage {
     long long half;             // bytes of a row of the high plane
     int groups, sOff;
     int outRows, cols, mode, per, chunks, S, gid, NG, b;  // b: column block, -1 past the row
+
+    // this thread's 16 bytes of row r, and the 4-byte word holding row r's scale
+    __device__ __forceinline__ const unsigned char* weights(int r) const { return w0 + r * half; }
+    __device__ __forceinline__ const unsigned char* scaleWord(int r) const {
+        const size_t si = (size_t) r * groups + sOff;
+        return base + ((si * 2) & ~(size_t) 3);
+    }
 };
 
 template <int RB>
@@ -1491,9 +1498,8 @@ struct PRing {
 #pragma unroll
                 for (int k = 0; k < RB; k++) {
                     const int r = p_row(k, o0, is.per, is.outRows);
-                    cp_async16(h + k * PL_THREADS, is.w0 + r * is.half);
-                    const size_t si = (size_t) r * is.groups + is.sOff;
-                    cp_async4(w + k * PL_THREADS, is.base + ((si * 2) & ~(size_t) 3));
+                    cp_async16(h + k * PL_THREADS, is.weights(r));
+                    cp_async4(w + k * PL_THREADS, is.scaleWord(r));
                 }
             }
             ic += is.NG;
@@ -1508,6 +1514,8 @@ struct PRing {
         int g = ig, c = ic;
         PStage p = is;
         for (int n = 0; n < q; n++) {
+            // issue()'s walk over the stages, on copies (sharing it as a helper changed this path's PTX, +170
+            // instructions, and no device time was left to measure that)
             while (g < gemvs && c >= p.chunks) {
                 if (++g < gemvs) {
                     p = p_stage<RB>(layers, g);
@@ -1520,9 +1528,8 @@ struct PRing {
 #pragma unroll
                 for (int k = 0; k < RB; k++) {
                     const int r = p_row(k, o0, p.per, p.outRows);
-                    prefetch_line_l2(p.w0 + r * p.half);
-                    const size_t si = (size_t) r * p.groups + p.sOff;
-                    if ((p.b & 31) == 0) prefetch_line_l2(p.base + ((si * 2) & ~(size_t) 3));
+                    prefetch_line_l2(p.weights(r));
+                    if ((p.b & 31) == 0) prefetch_line_l2(p.scaleWord(r));
                 }
             }
             c += p.NG;
