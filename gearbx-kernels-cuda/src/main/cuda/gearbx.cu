@@ -893,6 +893,9 @@ GEMV_SLICED(gemv_lowi_s4x2, false, SLICED_INT, 4, 2)
 GEMV_SLICED(gemv_lowi_s2x4, false, SLICED_INT, 2, 4)
 GEMV_SLICED(gemv_midi_s4x1, true, SLICED_INT, 4, 1)
 GEMV_ASYNC(gemv_lowa_2x8d4, false, 2, 8, 4)
+GEMV_ASYNC(gemv_lowa_4x2d2, false, 4, 2, 2)
+GEMV_ASYNC(gemv_mida_4x2d2, true, 4, 2, 2)
+GEMV_ASYNC(gemv_mida_4x4d2, true, 4, 4, 2)
 
 // ---------------------------------------------------------------------------------------------------- the rest
 

@@ -49,9 +49,13 @@ public final class CudaBench {
         try (CudaDevice device = CudaDevice.open(0)) {
             double copy = copyBandwidth(device);
             System.out.printf(Locale.ROOT, "device: %s (compute %s, %d MiB); copy bandwidth %.0f GB/s (read + write); "
-                            + "kernels %s, dependent launch %s%n", device.name(), device.computeCapability(),
+                            + "kernels %s, dependent launch %s; %.1f DRAM bytes per SM cycle: nested GEMVs by shape "
+                            + "take the %s table%n", device.name(), device.computeCapability(),
                     device.totalMemory() >> 20, copy / 1e9, device.ptxResource(),
-                    device.dependentLaunch() ? "available" : "unavailable (" + device.dependentLaunchAbsence() + ")");
+                    device.dependentLaunch() ? "available" : "unavailable (" + device.dependentLaunchAbsence() + ")",
+                    device.dramBytesPerCycle(),
+                    StepOptions.NestedKernels.BY_SHAPE.forCard(device.dramBytesPerCycle())
+                            == StepOptions.NestedKernels.BY_SHAPE_RING ? "ring" : "register");
             for (ModelShape shape : shapes) {
                 for (boolean outputInGears : output.equals("both") ? new boolean[] {true, false}
                         : new boolean[] {Boolean.parseBoolean(output)}) {
@@ -92,9 +96,13 @@ public final class CudaBench {
             Map<Gear, Double> best = new EnumMap<>(Gear.class);
             System.out.println("gear  options                                launches  MB/token  tok/s median [min..max]  ms/token  GB/s eff.  % of copy");
             StepOptions chosen = StepOptions.fromSystemProperties();
+            // the other nested table than the one the chosen options run on this card, side by side
+            StepOptions.NestedKernels table = chosen.nested().forCard(device.dramBytesPerCycle());
+            StepOptions otherTable = chosen.withNested(table == StepOptions.NestedKernels.BY_SHAPE_RING
+                    ? StepOptions.NestedKernels.BY_SHAPE_REGISTERS : StepOptions.NestedKernels.BY_SHAPE_RING);
             for (StepOptions o : new StepOptions[] {chosen, chosen.withFusedNorm(false),
                     chosen.withPersistentLow(chosen.persistentLow() == StepOptions.PersistentLow.OFF
-                            ? StepOptions.PersistentLow.R4D4 : StepOptions.PersistentLow.OFF)}) {
+                            ? StepOptions.PersistentLow.R4D4 : StepOptions.PersistentLow.OFF), otherTable}) {
                 try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, o)) {
                     if (!d.persistentLowAbsenceReason().isEmpty()) {
                         System.out.println("(no persistent LOW kernel: " + d.persistentLowAbsenceReason() + ")");

@@ -55,6 +55,7 @@ final class CudaDevice implements AutoCloseable {
     private final int computeMinor;
     private final int multiprocessors;
     private final boolean cooperativeLaunch;
+    private final double dramBytesPerCycle;
     private final long totalMemory;
     private final AtomicLong allocated = new AtomicLong();
     private boolean closed;
@@ -74,6 +75,7 @@ final class CudaDevice implements AutoCloseable {
         computeMinor = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
         multiprocessors = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
         cooperativeLaunch = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH) != 0;
+        dramBytesPerCycle = dramBytesPerCycle(device, multiprocessors);
         long[] total = new long[1];
         check(JCudaDriver.cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
         totalMemory = total[0];
@@ -138,6 +140,27 @@ final class CudaDevice implements AutoCloseable {
         }
     }
 
+    /**
+     * Peak DRAM bytes per multiprocessor per SM clock cycle (memory clock x 2 (double data rate) x bus width / 8,
+     * divided by SMs x SM clock), or 0 where the driver does not report the clocks: H100 SXM 12.8, H200 18.8.
+     */
+    private static double dramBytesPerCycle(CUdevice device, int multiprocessors) {
+        int[] memKhz = new int[1];
+        int[] busBits = new int[1];
+        int[] smKhz = new int[1];
+        if (JCudaDriver.cuDeviceGetAttribute(memKhz, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE, device)
+                != CUresult.CUDA_SUCCESS
+                || JCudaDriver.cuDeviceGetAttribute(busBits,
+                        CUdevice_attribute.CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, device) != CUresult.CUDA_SUCCESS
+                || JCudaDriver.cuDeviceGetAttribute(smKhz, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE, device)
+                        != CUresult.CUDA_SUCCESS
+                || smKhz[0] <= 0 || multiprocessors <= 0) {
+            return 0;
+        }
+        // bytes per second over SM cycles per second
+        return 2.0 * memKhz[0] * (busBits[0] / 8.0) / ((double) smKhz[0] * multiprocessors);
+    }
+
     private static int attribute(CUdevice device, int attribute) {
         int[] v = new int[1];
         check(JCudaDriver.cuDeviceGetAttribute(v, attribute, device), "cuDeviceGetAttribute(" + attribute + ")");
@@ -160,6 +183,11 @@ final class CudaDevice implements AutoCloseable {
     /** Streaming multiprocessors of the card. */
     int multiprocessors() {
         return multiprocessors;
+    }
+
+    /** Peak DRAM bytes per multiprocessor per SM clock cycle (0 where the driver does not say). */
+    double dramBytesPerCycle() {
+        return dramBytesPerCycle;
     }
 
     /** Whether the card takes cooperative launches (all blocks of a grid resident at once). */

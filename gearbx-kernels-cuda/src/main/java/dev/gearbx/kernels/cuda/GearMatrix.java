@@ -105,7 +105,7 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
             NormLink norm) {
         int outRows = mode == 2 ? rows / 2 : rows;
         Sliced sliced = options.rowsPerWarp() == 0 && options.affineLow()
-                ? slicedKernel(view, rows, cols, options.nested()) : null;
+                ? slicedKernel(view, rows, cols, options.nested().forCard(device.dramBytesPerCycle())) : null;
         if (sliced != null) {
             int perBlock = sliced.rowsPerBlock() / (mode == 2 ? 2 : 1);
             int grid = (outRows + perBlock - 1) / perBlock;
@@ -149,49 +149,107 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
 
     /** LOW, 2 rows x 8 groups, 4 groups of copies in flight: 4 x 2 x (16 weight + 4 scale) bytes per thread. */
     static final Sliced LOW_ASYNC_2X8 = new Sliced("gemv_lowa_2x8d4", 2, 8, 4 * 2 * 20);
+    /** LOW, 4 rows x 2 groups, 2 groups in flight: 2 x 4 x 20 bytes per thread. */
+    static final Sliced LOW_ASYNC_4X2 = new Sliced("gemv_lowa_4x2d2", 4, 2, 2 * 4 * 20);
+    /** MID, 4 rows x 2 groups, 2 groups in flight: 2 x 4 x (32 weight + 4 scale) bytes per thread. */
+    static final Sliced MID_ASYNC_4X2 = new Sliced("gemv_mida_4x2d2", 4, 2, 2 * 4 * 36);
+    /** MID, 4 rows x 4 groups, 2 groups in flight: 2 x 4 x 36 bytes per thread. */
+    static final Sliced MID_ASYNC_4X4 = new Sliced("gemv_mida_4x4d2", 4, 4, 2 * 4 * 36);
+    /** Largest ring a block may take (the cards' 227 KiB of shared memory per block, with room for the rest). */
+    static final int MAX_RING_BYTES = 200 * 1024;
+
+    /** The sliced kernel of the register table ({@link StepOptions.NestedKernels#BY_SHAPE_REGISTERS}), or null. */
+    static @Nullable Sliced slicedKernel(View view, int rows, int cols) {
+        return slicedKernel(view, rows, cols, StepOptions.NestedKernels.BY_SHAPE_REGISTERS);
+    }
 
     /**
-     * The sliced kernel for a nested matrix of this shape, or null where the warp-per-row kernels are faster or the
-     * block would exceed 1024 threads. Measured on an H100 (BENCHMARKS.md, bench/gemv_micro.cu, Llama-3-8B and
-     * -3.2-1B shapes, as whole chains of a step's GEMVs): LOW takes 4 rows per group, 2 groups for output projections
+     * The sliced kernel these options ask for (a table by shape, or one forced on every nested matrix), or null where
+     * the warp-per-row kernels are faster or the block would exceed 1024 threads. {@code BY_SHAPE} without a card
+     * means the register table.
+     *
+     * <p>The register table, measured on an H100 (BENCHMARKS.md, bench/gemv_micro.cu, Llama-3-8B and -3.2-1B
+     * shapes, as whole chains of a step's GEMVs): LOW takes 4 rows per group, 2 groups for output projections
      * (65,536+ rows) and other matrices of 2^26+ weights (the 8B gate/up), for rows longer than 8,192 the kernel
      * whose weights land in shared memory with 2 rows x 8 groups (the 8B down projection; 2 x 4 in registers below
      * 4,096 rows, where 16 rows per block would leave too few blocks), the warp-per-row kernels for small matrices of
-     * short rows (the 1B q/k/v and o); MID, whose fp32 decode is already close to the copy bandwidth, takes 4 rows x 1 group
-     * only for more than 4,096 rows or rows 4 times longer than the matrix is high (gate/up, output, 8B q/k/v, 1B
-     * down) and keeps the warp-per-row kernels for the square and 4,096-row matrices (o, 8B down).
+     * short rows (the 1B q/k/v and o); MID, whose fp32 decode is already close to the copy bandwidth, takes 4 rows x
+     * 1 group only for more than 4,096 rows or rows 4 times longer than the matrix is high (gate/up, output, 8B
+     * q/k/v, 1B down) and keeps the warp-per-row kernels for the square and 4,096-row matrices (o, 8B down).
+     *
+     * <p>The ring table, measured on an H200 (same chains, 2026-11-28): kernels that copy their first two groups of
+     * 4 rows into shared memory before the dependent-launch wait (so that they overlap the previous kernel's tail)
+     * for LOW matrices under 4,096 rows or of rows up to 2,048 (every 1B matrix: its LOW GEMVs 0.397 -> 0.377 ms a
+     * step), for MID matrices under 4,096 rows (4 x 2) and of 16,384+ rows (4 x 4: gate/up, output; 8B MID GEMVs
+     * 2.390 -> 2.281 ms, 1B 0.519 -> 0.483); the register table for the rest (the 8B LOW matrices, where no
+     * ring mix beat it).
      */
-    static @Nullable Sliced slicedKernel(View view, int rows, int cols) {
-        return slicedKernel(view, rows, cols, StepOptions.NestedKernels.BY_SHAPE);
-    }
-
-    /** The sliced kernel these options ask for (by shape, or one forced on every nested matrix), or null. */
     static @Nullable Sliced slicedKernel(View view, int rows, int cols, StepOptions.NestedKernels kernels) {
         if (!view.nested() || cols % 32 != 0 || cols > 32 * 1024 || kernels == StepOptions.NestedKernels.WARP_PER_ROW) {
             return null;
         }
-        if (kernels != StepOptions.NestedKernels.BY_SHAPE) {
-            return view == View.MID ? new Sliced("gemv_midi_s4x1", 4, 1) : switch (kernels) {
-                case SLICED_2X4 -> new Sliced("gemv_lowi_s2x4", 2, 4);
-                case SLICED_4X2 -> new Sliced("gemv_lowi_s4x2", 4, 2);
-                case SLICED_ASYNC_2X8 -> LOW_ASYNC_2X8;
-                default -> new Sliced("gemv_lowi_s4x1", 4, 1);
-            };
+        boolean mid = view == View.MID;
+        switch (kernels) {
+            case SLICED_4X1 -> {
+                return mid ? new Sliced("gemv_midi_s4x1", 4, 1) : new Sliced("gemv_lowi_s4x1", 4, 1);
+            }
+            case SLICED_2X4 -> {
+                return mid ? new Sliced("gemv_midi_s4x1", 4, 1) : new Sliced("gemv_lowi_s2x4", 2, 4);
+            }
+            case SLICED_4X2 -> {
+                return mid ? new Sliced("gemv_midi_s4x1", 4, 1) : new Sliced("gemv_lowi_s4x2", 4, 2);
+            }
+            case SLICED_ASYNC_2X8 -> {
+                return fitsRing(mid ? MID_ASYNC_4X4 : LOW_ASYNC_2X8, cols);
+            }
+            case SLICED_ASYNC_4X2 -> {
+                return fitsRing(mid ? MID_ASYNC_4X2 : LOW_ASYNC_4X2, cols);
+            }
+            case BY_SHAPE_RING -> {
+                Sliced ring = ringTable(mid, rows, cols);
+                if (ring != null) {
+                    return ring;
+                }
+            }
+            default -> {
+            }
         }
+        return registerTable(mid, rows, cols);
+    }
+
+    private static @Nullable Sliced ringTable(boolean mid, int rows, int cols) {
+        if (mid) {
+            return rows >= 16384 ? fitsRing(MID_ASYNC_4X4, cols) : rows < 4096 ? fitsRing(MID_ASYNC_4X2, cols) : null;
+        }
+        return rows < 4096 || cols <= 2048 ? fitsRing(LOW_ASYNC_4X2, cols) : null;
+    }
+
+    /** The kernel, or null where its ring would not fit a block of ceil(cols / 1024) warps. */
+    private static @Nullable Sliced fitsRing(Sliced kernel, int cols) {
+        return kernel.ringBytesPerThread() * 32L * ((cols / 32 + 31) / 32) <= MAX_RING_BYTES ? kernel : null;
+    }
+
+    private static @Nullable Sliced registerTable(boolean mid, int rows, int cols) {
         long weights = (long) rows * cols;
-        if (view == View.MID) {
+        if (mid) {
             return rows > 4096 || cols >= 4 * rows ? new Sliced("gemv_midi_s4x1", 4, 1) : null;
         }
         if (cols <= 2048 && weights < 1L << 23) {
             return null;
         }
         if (cols > 8192) {
-            return rows >= 4096 ? LOW_ASYNC_2X8 : new Sliced("gemv_lowi_s2x4", 2, 4);
+            return rows >= 4096 ? fitsRingOr(LOW_ASYNC_2X8, cols, new Sliced("gemv_lowi_s2x4", 2, 4))
+                    : new Sliced("gemv_lowi_s2x4", 2, 4);
         }
         if (rows >= 65536 || weights >= 1L << 26) {
             return new Sliced("gemv_lowi_s4x2", 4, 2);
         }
         return new Sliced("gemv_lowi_s4x1", 4, 1);
+    }
+
+    private static Sliced fitsRingOr(Sliced kernel, int cols, Sliced otherwise) {
+        Sliced k = fitsRing(kernel, cols);
+        return k != null ? k : otherwise;
     }
 
     /**

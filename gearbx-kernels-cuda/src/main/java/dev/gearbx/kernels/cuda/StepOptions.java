@@ -70,16 +70,54 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
     enum NestedKernels {
         /** One warp per row (or 2 or 4 rows) everywhere. */
         WARP_PER_ROW,
-        /** The sliced kernel {@link GearMatrix#slicedKernel} picks for each matrix's shape, else warp per row. */
+        /**
+         * The sliced kernels {@link GearMatrix#slicedKernel} picks for each matrix's shape from the table that suits the
+         * card ({@link #forCard}), else warp per row.
+         */
         BY_SHAPE,
+        /** By shape from the table measured best on an H100: weights loaded into registers, rings for long rows. */
+        BY_SHAPE_REGISTERS,
+        /**
+         * By shape from the table measured best on an H200, which has ~1.5x the DRAM bytes per SM cycle of an H100:
+         * kernels whose first weights are copied into shared memory before the dependent-launch wait for the 1B-like
+         * matrices and the MID gate/up and output, else as {@link #BY_SHAPE_REGISTERS}.
+         */
+        BY_SHAPE_RING,
         /** Every nested matrix sliced, LOW 4 rows x 1 group (MID always 4 x 1): for tests on small models. */
         SLICED_4X1,
         /** Every nested matrix sliced, LOW 2 rows x 4 groups: for tests. */
         SLICED_2X4,
         /** Every nested matrix sliced, LOW 4 rows x 2 groups: for tests. */
         SLICED_4X2,
-        /** Every nested matrix sliced, LOW 2 rows x 8 groups with its weights copied into shared memory: for tests. */
-        SLICED_ASYNC_2X8
+        /**
+         * Every nested matrix sliced with its weights copied into shared memory, LOW 2 rows x 8 groups, MID 4 x 4:
+         * for tests.
+         */
+        SLICED_ASYNC_2X8,
+        /** Every nested matrix sliced with its weights copied into shared memory, 4 rows x 2 groups: for tests. */
+        SLICED_ASYNC_4X2;
+
+        /**
+         * DRAM bytes per SM cycle from which {@link #BY_SHAPE} takes the ring table: between the H100's 12.8, where
+         * the register table measured faster, and the H200's 18.8, where the ring table did.
+         */
+        static final double RING_BYTES_PER_CYCLE = 16;
+
+        /** Whether this picks kernels per matrix shape (a table), rather than forcing one kernel or none. */
+        boolean byShape() {
+            return this == BY_SHAPE || this == BY_SHAPE_REGISTERS || this == BY_SHAPE_RING;
+        }
+
+        /**
+         * The table {@link #BY_SHAPE} means on a card with {@code dramBytesPerCycle} (0: unknown, the register
+         * table); any other choice stays as it is.
+         */
+        NestedKernels forCard(double dramBytesPerCycle) {
+            if (this != BY_SHAPE) {
+                return this;
+            }
+            return dramBytesPerCycle >= RING_BYTES_PER_CYCLE ? BY_SHAPE_RING : BY_SHAPE_REGISTERS;
+        }
     }
 
     /**
@@ -135,7 +173,7 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
 
     /** Whether these options ask for the persistent LOW program (the model and card may still not allow it). */
     boolean wantsPersistentLow() {
-        return persistentLow != PersistentLow.OFF && fusedNorm && nested == NestedKernels.BY_SHAPE && rowsPerWarp == 0
+        return persistentLow != PersistentLow.OFF && fusedNorm && nested.byShape() && rowsPerWarp == 0
                 && affineLow;
     }
 
@@ -159,9 +197,25 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.AFFINE_LOW, "true")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.DEPENDENT_LAUNCH, "true")),
                 Boolean.parseBoolean(System.getProperty(CudaBackendProvider.FUSED_NORM, "true")),
-                Boolean.parseBoolean(System.getProperty(CudaBackendProvider.SLICED_NESTED, "true"))
-                        ? NestedKernels.BY_SHAPE : NestedKernels.WARP_PER_ROW,
+                nestedKernels(System.getProperty(CudaBackendProvider.SLICED_NESTED)),
                 persistentLow(System.getProperty(CudaBackendProvider.PERSISTENT_LOW)));
+    }
+
+    /**
+     * The nested kernels a {@code gearbx.cuda.slicedNested} value names: {@code true} or {@code auto} (the default:
+     * by shape, the table suiting the card), {@code registers} or {@code ring} (one table on any card), {@code false}
+     * (warp per row).
+     */
+    static NestedKernels nestedKernels(@org.jspecify.annotations.Nullable String value) {
+        String v = value == null ? "true" : value.strip().toLowerCase(java.util.Locale.ROOT);
+        return switch (v) {
+            case "", "true", "auto" -> NestedKernels.BY_SHAPE;
+            case "registers" -> NestedKernels.BY_SHAPE_REGISTERS;
+            case "ring" -> NestedKernels.BY_SHAPE_RING;
+            case "false" -> NestedKernels.WARP_PER_ROW;
+            default -> throw new IllegalArgumentException("-D" + CudaBackendProvider.SLICED_NESTED
+                    + " must be true (or auto), registers, ring or false, got '" + value + "'");
+        };
     }
 
     /** The persistent LOW kernel a property value names (null: the default). */

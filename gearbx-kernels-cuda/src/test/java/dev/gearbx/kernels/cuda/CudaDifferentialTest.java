@@ -181,6 +181,8 @@ class CudaDifferentialTest {
             StepOptions.DEFAULT.withNested(NestedKernels.SLICED_4X2).withFusedNorm(false),
             StepOptions.DEFAULT.withNested(NestedKernels.SLICED_ASYNC_2X8),
             new StepOptions(false, false, 0, true, true, true, NestedKernels.SLICED_ASYNC_2X8),
+            StepOptions.DEFAULT.withNested(NestedKernels.SLICED_ASYNC_4X2),
+            StepOptions.DEFAULT.withNested(NestedKernels.BY_SHAPE_RING),
             StepOptions.DEFAULT.withPersistentLow(PersistentLow.R4D4),
             StepOptions.DEFAULT.withPersistentLow(PersistentLow.R8D2),
             new StepOptions(true, false, 0, true, false).withPersistentLow(PersistentLow.R4D4),

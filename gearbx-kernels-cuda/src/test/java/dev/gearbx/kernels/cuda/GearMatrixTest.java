@@ -49,11 +49,48 @@ class GearMatrixTest {
         assertEquals(new Sliced("gemv_lowi_s2x4", 2, 4), GearMatrix.slicedKernel(View.LOW, 256, 256, NestedKernels.SLICED_2X4));
         assertEquals(new Sliced("gemv_lowi_s4x2", 4, 2), GearMatrix.slicedKernel(View.LOW, 1024, 64, NestedKernels.SLICED_4X2));
         assertEquals(GearMatrix.LOW_ASYNC_2X8, GearMatrix.slicedKernel(View.LOW, 256, 64, NestedKernels.SLICED_ASYNC_2X8));
-        assertEquals(new Sliced("gemv_midi_s4x1", 4, 1), GearMatrix.slicedKernel(View.MID, 256, 64, NestedKernels.SLICED_ASYNC_2X8));
+        assertEquals(GearMatrix.MID_ASYNC_4X4, GearMatrix.slicedKernel(View.MID, 256, 64, NestedKernels.SLICED_ASYNC_2X8));
+        assertEquals(GearMatrix.LOW_ASYNC_4X2, GearMatrix.slicedKernel(View.LOW, 256, 64, NestedKernels.SLICED_ASYNC_4X2));
+        assertEquals(GearMatrix.MID_ASYNC_4X2, GearMatrix.slicedKernel(View.MID, 256, 64, NestedKernels.SLICED_ASYNC_4X2));
         assertEquals(new Sliced("gemv_midi_s4x1", 4, 1), GearMatrix.slicedKernel(View.MID, 256, 512, NestedKernels.SLICED_2X4));
         assertNull(GearMatrix.slicedKernel(View.LOW, 256, 256, NestedKernels.BY_SHAPE));
         assertNull(GearMatrix.slicedKernel(View.LOW, 6144, 4096, NestedKernels.WARP_PER_ROW));
         assertNull(GearMatrix.slicedKernel(View.F16, 256, 256, NestedKernels.SLICED_4X1));
+    }
+
+    @Test
+    void theRingTableTakesSharedMemoryKernelsFor1bMatricesAndMidGateUpAndOutput() {
+        NestedKernels ring = NestedKernels.BY_SHAPE_RING;
+        // Llama-3.2-1B LOW: every matrix 4 x 2 with a ring
+        for (int[] m : new int[][] {{3072, 2048}, {2048, 2048}, {16384, 2048}, {2048, 8192}, {128256, 2048}}) {
+            assertEquals(GearMatrix.LOW_ASYNC_4X2, GearMatrix.slicedKernel(View.LOW, m[0], m[1], ring), m[0] + " x " + m[1]);
+        }
+        // Llama-3-8B LOW: the register table
+        for (int[] m : new int[][] {{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336}, {128256, 4096}}) {
+            assertEquals(GearMatrix.slicedKernel(View.LOW, m[0], m[1]), GearMatrix.slicedKernel(View.LOW, m[0], m[1], ring));
+        }
+        // MID: 4 x 4 for 16,384+ rows, 4 x 2 under 4,096, else the register table
+        assertEquals(GearMatrix.MID_ASYNC_4X4, GearMatrix.slicedKernel(View.MID, 28672, 4096, ring));
+        assertEquals(GearMatrix.MID_ASYNC_4X4, GearMatrix.slicedKernel(View.MID, 128256, 2048, ring));
+        assertEquals(GearMatrix.MID_ASYNC_4X4, GearMatrix.slicedKernel(View.MID, 16384, 2048, ring));
+        assertEquals(GearMatrix.MID_ASYNC_4X2, GearMatrix.slicedKernel(View.MID, 3072, 2048, ring));
+        assertEquals(GearMatrix.MID_ASYNC_4X2, GearMatrix.slicedKernel(View.MID, 2048, 8192, ring));
+        assertEquals(new Sliced("gemv_midi_s4x1", 4, 1), GearMatrix.slicedKernel(View.MID, 6144, 4096, ring));
+        assertNull(GearMatrix.slicedKernel(View.MID, 4096, 4096, ring));
+        assertNull(GearMatrix.slicedKernel(View.MID, 4096, 14336, ring));
+        // a ring that would not fit a block of 1,024 threads: the register table
+        assertEquals(new Sliced("gemv_midi_s4x1", 4, 1), GearMatrix.slicedKernel(View.MID, 2048, 32768, ring));
+        assertEquals(288, GearMatrix.MID_ASYNC_4X4.ringBytesPerThread());
+        assertEquals(16, GearMatrix.MID_ASYNC_4X4.rowsPerBlock());
+    }
+
+    @Test
+    void byShapeTakesTheRingTableOnCardsWithManyDramBytesPerCycle() {
+        assertEquals(NestedKernels.BY_SHAPE_REGISTERS, NestedKernels.BY_SHAPE.forCard(12.8));  // H100 SXM
+        assertEquals(NestedKernels.BY_SHAPE_RING, NestedKernels.BY_SHAPE.forCard(18.8));       // H200
+        assertEquals(NestedKernels.BY_SHAPE_REGISTERS, NestedKernels.BY_SHAPE.forCard(0));     // clocks unknown
+        assertEquals(NestedKernels.SLICED_4X1, NestedKernels.SLICED_4X1.forCard(18.8));
+        assertEquals(NestedKernels.BY_SHAPE_REGISTERS, NestedKernels.BY_SHAPE_REGISTERS.forCard(18.8));
     }
 
     @Test

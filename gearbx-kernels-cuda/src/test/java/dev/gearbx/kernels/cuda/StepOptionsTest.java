@@ -25,6 +25,18 @@ class StepOptionsTest {
     }
 
     @Test
+    void slicedNestedPropertyNamesATableOrNone() {
+        assertEquals(NestedKernels.BY_SHAPE, StepOptions.nestedKernels(null));
+        assertEquals(NestedKernels.BY_SHAPE, StepOptions.nestedKernels("true"));
+        assertEquals(NestedKernels.BY_SHAPE, StepOptions.nestedKernels(" Auto "));
+        assertEquals(NestedKernels.BY_SHAPE_REGISTERS, StepOptions.nestedKernels("registers"));
+        assertEquals(NestedKernels.BY_SHAPE_RING, StepOptions.nestedKernels("RING"));
+        assertEquals(NestedKernels.WARP_PER_ROW, StepOptions.nestedKernels("false"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StepOptions.nestedKernels("yes"));
+        assertTrue(e.getMessage().contains("gearbx.cuda.slicedNested") && e.getMessage().contains("'yes'"), e.getMessage());
+    }
+
+    @Test
     void persistentLowOnlyWithTheFusedByShapeProgram() {
         StepOptions on = StepOptions.DEFAULT.withPersistentLow(PersistentLow.R4D4);
         assertTrue(on.wantsPersistentLow());
