@@ -25,12 +25,18 @@ import java.util.Map;
  * java -cp ... dev.gearbx.kernels.cuda.CudaBench [shape,...] [tokens] [runs] [outputInGears]
  * shapes: llama-3.2-1b, llama-3-8b (default both); tokens 128; runs 5; outputInGears true, false or both (default)
  * </pre>
+ *
+ * <p>With {@code -Dgearbx.bench.quick=true} only the first configuration and the parts run (no comparison
+ * configurations, routed or sampled runs): for comparing kernel builds side by side in little device time.
  */
 public final class CudaBench {
     /** Llama-3.2-1B: dim 2048, 16 layers, 32 heads, 8 KV heads, ffn 8192, vocabulary 128256. */
     static final ModelShape LLAMA_32_1B = new ModelShape("llama-3.2-1b", 2048, 16, 32, 8, 8192, 128256, 4096);
     /** Llama-3-8B: dim 4096, 32 layers, 32 heads, 8 KV heads, ffn 14336, vocabulary 128256. */
     static final ModelShape LLAMA_3_8B = new ModelShape("llama-3-8b", 4096, 32, 32, 8, 14336, 128256, 4096);
+
+    /** {@code -Dgearbx.bench.quick=true}: the first configuration and the parts only. */
+    private static final boolean QUICK = Boolean.getBoolean("gearbx.bench.quick");
 
     private CudaBench() {}
 
@@ -100,9 +106,11 @@ public final class CudaBench {
             StepOptions.NestedKernels table = chosen.nested().forCard(device.dramBytesPerCycle());
             StepOptions otherTable = chosen.withNested(table == StepOptions.NestedKernels.BY_SHAPE_RING
                     ? StepOptions.NestedKernels.BY_SHAPE_REGISTERS : StepOptions.NestedKernels.BY_SHAPE_RING);
-            for (StepOptions o : new StepOptions[] {chosen, chosen.withFusedNorm(false),
-                    chosen.withPersistentLow(chosen.persistentLow() == StepOptions.PersistentLow.OFF
-                            ? StepOptions.PersistentLow.R4D4 : StepOptions.PersistentLow.OFF), otherTable}) {
+            StepOptions[] configurations = QUICK ? new StepOptions[] {chosen} : new StepOptions[] {chosen,
+                    chosen.withFusedNorm(false), chosen.withPersistentLow(chosen.persistentLow()
+                            == StepOptions.PersistentLow.OFF ? StepOptions.PersistentLow.R4D4
+                            : StepOptions.PersistentLow.OFF), otherTable};
+            for (StepOptions o : configurations) {
                 try (DeviceDecoder d = new DeviceDecoder(device, w, tokens + 16, o)) {
                     if (!d.persistentLowAbsenceReason().isEmpty()) {
                         System.out.println("(no persistent LOW kernel: " + d.persistentLowAbsenceReason() + ")");
@@ -136,8 +144,10 @@ public final class CudaBench {
             parts(device, w, tokens);
             System.out.printf(Locale.ROOT, "LOW/HIGH ratio (best configuration of each gear): %.2fx; MID/HIGH %.2fx%n",
                     best.get(Gear.LOW) / best.get(Gear.HIGH), best.get(Gear.MID) / best.get(Gear.HIGH));
-            routed(device, w, tokens);
-            sampled(device, w, tokens);
+            if (!QUICK) {
+                routed(device, w, tokens);
+                sampled(device, w, tokens);
+            }
         }
     }
 
