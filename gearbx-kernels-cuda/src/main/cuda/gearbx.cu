@@ -996,30 +996,25 @@ __device__ float block_max_f(float v, float* shared) {
 #define ATT_MAX_WARPS 16
 #endif
 #ifndef ATT_UNROLL
-#define ATT_UNROLL 2
-#endif
-// positions whose attention scores a block keeps in shared memory (longer sequences use the `scores` buffer)
-#ifndef ATT_SMEM_SCORES
-#define ATT_SMEM_SCORES 1024
+#define ATT_UNROLL 1
 #endif
 
 // Attention of query head h in one block, RoPE included: the head's q and its KV group's new k are rotated into
 // shared memory (the first head of each group also stores k and v at pos in the caches; the others read position pos
 // from shared memory and qkv, positions before it from the caches); then softmax(q . k_t / sqrt(headDim)) over
 // t <= pos and the weighted sum of v_t. qkv = [q (heads * headDim) | k (kvDim) | v (kvDim)], unrotated. headDim <= 256.
-// Warp w of W takes positions w, w + W, ...: for a score its lanes read the key together (lane l: float4 chunks
-// l, l + 32, ... when headDim % 4 == 0, else scalars l, l + 32, ...) and sum over the warp; for the output they add
-// score x value for the same dimensions, ATT_UNROLL positions at a time (independent loads in flight), and the
-// warps' partial outputs are summed through shared memory in warp order (deterministic). RoPE: one angle per
-// rotated pair, applied to q and k, with the CPU engine's arithmetic (angle in double, products rounded one by one).
-// The body of the kernel `attention` (one block per head) and a stage of the persistent LOW layers (below), whose
-// activations other blocks wrote in the same launch: no __restrict__ on them, so no non-coherent loads.
+// Warp w of W takes positions w, w + W, ...: its lanes read a position's key and value together (lane l: float4
+// chunks l, l + 32, ... when headDim % 4 == 0, else scalars l, l + 32, ...), sum the score over the warp, and keep an
+// online softmax (see below), ATT_UNROLL positions at a time. RoPE: one angle per rotated pair, applied to q and k,
+// with the CPU engine's arithmetic (angle in double, products rounded one by one). The body of the kernel
+// `attention` (one block per head) and a stage of the persistent LOW layers (below), whose activations other blocks
+// wrote in the same launch: no __restrict__ on them, so no non-coherent loads. (Until the eighth session the scores
+// were stored and reduced block-wide for the max and the sum: eight barriers instead of two; H200, 8B attention
+// 0.197 -> 0.179 ms per step at position ~72, BENCHMARKS.md.)
 __device__ __forceinline__ void attention_head(const int h, const float* qkv, float* kc, float* vc, float* att,
-                                               float* scores, const int* ctrl, const float* __restrict__ freqs,
-                                               int heads, int kvHeads, int headDim, int rotaryDim, int neox,
-                                               int capacity, float scale, int outChunk) {
-    __shared__ float fshared[32];
-    __shared__ double dshared[32];
+                                               const int* ctrl, const float* __restrict__ freqs, int heads,
+                                               int kvHeads, int headDim, int rotaryDim, int neox, float scale,
+                                               int outChunk) {
     __shared__ __align__(16) float qs[256];
     __shared__ __align__(16) float ks[256];
     __shared__ __align__(16) float part[ATT_MAX_WARPS * 256];
@@ -1063,38 +1058,49 @@ __device__ __forceinline__ void attention_head(const int h, const float* qkv, fl
         for (int j = threadIdx.x; j < headDim; j += blockDim.x) vc[(size_t) pos * kvDim + kvOff + j] = vNew[j];
     }
     __syncthreads();
-    // the scores in shared memory up to ATT_SMEM_SCORES positions, else in `scores` (H200, same call: 8B attention
-    // 0.162 -> 0.158 ms per step at position 40, LOW +0.5 %; less than expected: the global ones mostly hit L1)
-    __shared__ float sscores[ATT_SMEM_SCORES > 0 ? ATT_SMEM_SCORES : 1];
-    float* sc = n <= ATT_SMEM_SCORES ? sscores : scores + (size_t) h * capacity;
-    // lane l's share of a row: float4 chunks l and l + 32 (headDim % 4 == 0), else scalars l, l + 32, ..., l + 224
+    // Online softmax per warp: for each of its positions the warp's running maximum m, sum l of exp(s - m) and
+    // output acc = sum exp(s - m) v, rescaled by exp(m_old - m_new) when the maximum grows; a position's key and
+    // value are loaded together. Then one barrier, and thread i adds the warps' outputs for dimension i, each scaled
+    // by exp(m_w - M) for the block's maximum M, in warp order (deterministic). Two barriers in all.
+    __shared__ float wmax[ATT_MAX_WARPS], wsum[ATT_MAX_WARPS];
     const bool vec = (headDim & 3) == 0;
     const int chunks = vec ? headDim >> 2 : headDim;
     const float4* q4 = reinterpret_cast<const float4*>(qs);
-    // scores: warp w, positions t = w + W i, ATT_UNROLL keys' loads issued together
-    float lmax = -INFINITY;
+    float m = -INFINITY, l = 0.f;
+    float acc[8];
+#pragma unroll
+    for (int i = 0; i < 8; i++) acc[i] = 0.f;
     for (int t0 = first; t0 < n; t0 += W * ATT_UNROLL) {
         float d[ATT_UNROLL];
+        float vv[ATT_UNROLL][8];
 #pragma unroll
         for (int u = 0; u < ATT_UNROLL; u++) {
             int t = t0 + u * W;
             d[u] = 0.f;
+#pragma unroll
+            for (int i = 0; i < 8; i++) vv[u][i] = 0.f;
             if (t < n) {
                 const float* k = t == pos ? ks : kc + (size_t) t * kvDim + kvOff;
+                const float* v = t == pos ? vNew : vc + (size_t) t * kvDim + kvOff;
                 if (vec) {
 #pragma unroll
                     for (int i = 0; i < 2; i++) {
                         int c = lane + 32 * i;
                         if (c < chunks) {
                             float4 kk = reinterpret_cast<const float4*>(k)[c], qq = q4[c];
+                            float4 v4 = reinterpret_cast<const float4*>(v)[c];
                             d[u] += (qq.x * kk.x + qq.y * kk.y) + (qq.z * kk.z + qq.w * kk.w);
+                            vv[u][4 * i] = v4.x, vv[u][4 * i + 1] = v4.y, vv[u][4 * i + 2] = v4.z, vv[u][4 * i + 3] = v4.w;
                         }
                     }
                 } else {
 #pragma unroll
                     for (int i = 0; i < 8; i++) {
                         int c = lane + 32 * i;
-                        if (c < chunks) d[u] += qs[c] * k[c];
+                        if (c < chunks) {
+                            d[u] += qs[c] * k[c];
+                            vv[u][i] = v[c];
+                        }
                     }
                 }
             }
@@ -1103,52 +1109,14 @@ __device__ __forceinline__ void attention_head(const int h, const float* qkv, fl
         for (int u = 0; u < ATT_UNROLL; u++) {
 #pragma unroll
             for (int o = 16; o > 0; o >>= 1) d[u] += __shfl_xor_sync(0xffffffffu, d[u], o);
-            int t = t0 + u * W;
-            if (t < n) {
-                float v = d[u] * scale;
-                if (lane == 0) sc[t] = v;
-                lmax = fmaxf(lmax, v);
-            }
-        }
-    }
-    float m = block_max_f(lmax, fshared);  // also orders the writes of sc before the reads below
-    double lsum = 0;
-    for (int t = threadIdx.x; t < n; t += blockDim.x) {
-        float e = expf(sc[t] - m);
-        sc[t] = e;
-        lsum += e;
-    }
-    float inv = (float) (1.0 / block_sum_d(lsum, dshared));  // also orders the writes of sc before the reads below
-    // output: warp w adds sc[t] v_t over its positions for the lane's share (acc[4i..4i+3]: chunk i; scalars: acc[i])
-    float acc[8];
+            if (t0 + u * W < n) {
+                const float sc = d[u] * scale;
+                const float mn = fmaxf(m, sc);  // a NaN score leaves m and makes p, l and acc NaN, as the CPU's NaN
+                const float c = expf(m - mn), p = expf(sc - mn);
+                l = l * c + p;
 #pragma unroll
-    for (int i = 0; i < 8; i++) acc[i] = 0.f;
-    for (int t0 = first; t0 < n; t0 += W * ATT_UNROLL) {
-#pragma unroll
-        for (int u = 0; u < ATT_UNROLL; u++) {
-            int t = t0 + u * W;
-            if (t < n) {
-                float p = sc[t];
-                const float* v = t == pos ? vNew : vc + (size_t) t * kvDim + kvOff;
-                if (vec) {
-#pragma unroll
-                    for (int i = 0; i < 2; i++) {
-                        int c = lane + 32 * i;
-                        if (c < chunks) {
-                            float4 vv = reinterpret_cast<const float4*>(v)[c];
-                            acc[4 * i] += p * vv.x;
-                            acc[4 * i + 1] += p * vv.y;
-                            acc[4 * i + 2] += p * vv.z;
-                            acc[4 * i + 3] += p * vv.w;
-                        }
-                    }
-                } else {
-#pragma unroll
-                    for (int i = 0; i < 8; i++) {
-                        int c = lane + 32 * i;
-                        if (c < chunks) acc[i] += p * v[c];
-                    }
-                }
+                for (int i = 0; i < 8; i++) acc[i] = acc[i] * c + p * vv[u][i];
+                m = mn;
             }
         }
     }
@@ -1163,15 +1131,24 @@ __device__ __forceinline__ void attention_head(const int h, const float* qkv, fl
                 if (c < chunks) part[w * headDim + c] = acc[i];
             }
         }
+        if (lane == 0) {
+            wmax[w] = m;
+            wsum[w] = l;
+        }
     }
     __syncthreads();
+    // warps without positions have m = -inf and l = 0: their factor exp(-inf - M) is 0
+    float M = -INFINITY;
+    for (int j = 0; j < W; j++) M = fmaxf(M, wmax[j]);
+    float L = 0.f;
+    for (int j = 0; j < W; j++) L += wsum[j] * expf(wmax[j] - M);
+    const float inv = 1.f / L;
     for (int i = threadIdx.x; i < headDim; i += blockDim.x) {
         float a = 0.f;
-        for (int j = 0; j < W; j++) a += part[j * headDim + i];
+        for (int j = 0; j < W; j++) a += part[j * headDim + i] * expf(wmax[j] - M);
         att[xperm_index(h * headDim + i, outChunk, heads * headDim)] = a * inv;
     }
 }
-
 
 // Asks L2 for the cached keys and values of positions [0, n) that head h's attention reads (rows written by earlier
 // steps; a decode step streams far more weights than L2 holds, so they are in DRAM); the heads of a KV group share
@@ -1191,7 +1168,7 @@ __device__ __forceinline__ void attention_prefetch(int h, const float* kc, const
 #endif
 }
 
-extern "C" __global__ void attention(const float* __restrict__ qkv, float* kc, float* vc, float* att, float* scores,
+extern "C" __global__ void attention(const float* __restrict__ qkv, float* kc, float* vc, float* att,
                                      const int* __restrict__ ctrl, const float* __restrict__ freqs, int heads,
                                      int kvHeads, int headDim, int rotaryDim, int neox, int capacity, float scale,
                                      int outChunk) {
@@ -1202,8 +1179,8 @@ extern "C" __global__ void attention(const float* __restrict__ qkv, float* kc, f
     attention_prefetch(blockIdx.x, kc, vc, min(*(volatile const int*) ctrl, capacity), heads, kvHeads, headDim);
 #endif
     pdl_wait_previous();
-    attention_head(blockIdx.x, qkv, kc, vc, att, scores, ctrl, freqs, heads, kvHeads, headDim, rotaryDim, neox,
-                   capacity, scale, outChunk);
+    attention_head(blockIdx.x, qkv, kc, vc, att, ctrl, freqs, heads, kvHeads, headDim, rotaryDim, neox, scale,
+                   outChunk);
 }
 
 // the (value, index) maximum of a block, the first index on ties (all threads get it)
@@ -1666,7 +1643,7 @@ __device__ __forceinline__ void p_gemv(PRing<RB, D>& ring, int g, const float* x
 // inlined copies spilled registers).
 template <int RB, int D>
 __device__ __forceinline__ void layers_low_impl(const PLayer* layers, int L, float* x, float* xb,
-                                                float* qkv, float* att, float* hb, float* scores, const int* ctrl,
+                                                float* qkv, float* att, float* hb, const int* ctrl,
                                                 const float* __restrict__ freqs, double* norms, float eps, int heads,
                                                 int kvHeads, int headDim, int rotaryDim, int neox, int capacity,
                                                 float attScale, int chunk, int lastChunk) {
@@ -1702,8 +1679,8 @@ __device__ __forceinline__ void layers_low_impl(const PLayer* layers, int L, flo
         double* n0 = norms + NORM_SLOTS * (2 * l);
         if (kind == 1) {
             for (int h = blockIdx.x; h < (PL_NO_ATTENTION ? 0 : heads); h += gridDim.x) {
-                attention_head(h, qkv, ly.kc, ly.vc, att, scores, ctrl, freqs, heads, kvHeads, headDim, rotaryDim,
-                               neox, capacity, attScale, chunk);
+                attention_head(h, qkv, ly.kc, ly.vc, att, ctrl, freqs, heads, kvHeads, headDim, rotaryDim, neox,
+                               attScale, chunk);
                 __syncthreads();
             }
         } else {
@@ -1742,10 +1719,10 @@ __device__ __forceinline__ void layers_low_impl(const PLayer* layers, int L, flo
 #define LAYERS_LOW(name, RB, D)                                                                                      \
     extern "C" __global__ void __launch_bounds__(PL_THREADS, 1)                                                     \
         name(const PLayer* __restrict__ layers, int L, float* x, float* xb, float* qkv, float* att, float* hb,      \
-             float* scores, const int* ctrl, const float* __restrict__ freqs, double* norms, float eps, int heads,  \
+             const int* ctrl, const float* __restrict__ freqs, double* norms, float eps, int heads,                \
              int kvHeads, int headDim, int rotaryDim, int neox, int capacity, float attScale, int chunk,           \
              int lastChunk) {                                                                                        \
-        layers_low_impl<RB, D>(layers, L, x, xb, qkv, att, hb, scores, ctrl, freqs, norms, eps, heads, kvHeads,   \
+        layers_low_impl<RB, D>(layers, L, x, xb, qkv, att, hb, ctrl, freqs, norms, eps, heads, kvHeads,           \
                                headDim, rotaryDim, neox, capacity, attScale, chunk, lastChunk);                      \
     }
 LAYERS_LOW(layers_low_r4d4, 4, 4)

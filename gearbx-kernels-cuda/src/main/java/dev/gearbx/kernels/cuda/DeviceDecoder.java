@@ -36,7 +36,6 @@ final class DeviceDecoder implements AutoCloseable {
     private final DeviceBuffer att;
     private final DeviceBuffer hb;
     private final DeviceBuffer logits;
-    private final DeviceBuffer scores;
     private final DeviceBuffer ctrl;
     private final DeviceBuffer samplePartials;
     private final DeviceBuffer sampleCounter;
@@ -96,7 +95,6 @@ final class DeviceDecoder implements AutoCloseable {
             att = buffer(4L * s.qDim(), "att");
             hb = buffer(4L * s.ffnDim(), "hb");
             logits = buffer(4L * s.vocabularySize(), "logits");
-            scores = buffer(4L * s.heads() * capacity, "attention scores");
             ctrl = buffer(16, "ctrl");
             samplePartials = buffer(36L * Math.max(sampleBlocks(), DeviceSampling.blocks(s.vocabularySize())),
                     "sampling partials");
@@ -343,7 +341,7 @@ final class DeviceDecoder implements AutoCloseable {
         int shared = pl.sharedBytes(s.layers());
         int grid = device.multiprocessors() * device.residentBlocks(kernel, StepOptions.PersistentLow.THREADS, shared);
         return Launch.cooperative(device, kernel, grid, StepOptions.PersistentLow.THREADS, shared,
-                java.util.Objects.requireNonNull(layerTable), s.layers(), x, xb, qkv, att, hb, scores, ctrl,
+                java.util.Objects.requireNonNull(layerTable), s.layers(), x, xb, qkv, att, hb, ctrl,
                 weights.ropeFrequencies(), norms, s.rmsEps(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(),
                 s.neox() ? 1 : 0, capacity, (float) (1.0 / Math.sqrt(s.headDim())), chunk, lastChunk);
     }
@@ -354,7 +352,7 @@ final class DeviceDecoder implements AutoCloseable {
     /** RoPE, the KV cache store and attention of layer {@code l} in one launch; output stored for {@code outChunk}. */
     private Launch attention(int l, int outChunk) {
         DeviceShape s = weights.shape();
-        return Launch.of(device, "attention", s.heads(), ATTENTION_THREADS, qkv, keyCache[l], valueCache[l], att, scores, ctrl,
+        return Launch.of(device, "attention", s.heads(), ATTENTION_THREADS, qkv, keyCache[l], valueCache[l], att, ctrl,
                 weights.ropeFrequencies(), s.heads(), s.kvHeads(), s.headDim(), s.rotaryDim(), s.neox() ? 1 : 0,
                 capacity, (float) (1.0 / Math.sqrt(s.headDim())), outChunk);
     }

@@ -123,8 +123,8 @@ class CudaDifferentialTest {
     }
 
     /**
-     * Attention past 1,024 positions (ATT_SMEM_SCORES in gearbx.cu), where a block's scores move from shared memory to
-     * the scores buffer, kernel by kernel and in the persistent kernel.
+     * Attention over 1,100 positions, kernel by kernel and in the persistent kernel: each warp's online softmax
+     * rescales its running sums as the maximum grows over ~70 positions before the warps are combined.
      */
     @Test
     void syntheticLongContextLow(@TempDir Path dir) {
