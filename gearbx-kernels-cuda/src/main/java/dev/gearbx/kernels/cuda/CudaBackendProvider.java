@@ -34,9 +34,9 @@ import org.jspecify.annotations.Nullable;
  * capability 9.0 and above); {@value #FUSED_NORM} ({@code true} by default) whether RMSNorms are folded into the
  * kernels around them; {@value #SLICED_NESTED} ({@code true} by default) whether LOW/MID GEMVs use the sliced
  * kernels with integer dot products where the per-matrix rule picks them ({@code true}: from the table that suits the
- * card, {@code registers} / {@code ring}: the H100's / the H200's table on any card, {@code false}: none); {@value #PERSISTENT_LOW} ({@code off} by
- * default, {@code r4d4}, {@code r4d2}, {@code r8d2}) whether a LOW step runs all its layers in one persistent launch
- * (an experiment, slower so far: see BENCHMARKS.md).
+ * card, {@code registers} / {@code ring}: the H100's / the H200's table on any card, {@code false}: none);
+ * {@value #PERSISTENT_LOW} ({@code off} by default, {@code r4d4}, {@code r4d2}, {@code r8d2}) whether a LOW step runs
+ * all its layers in one persistent launch (an experiment, slower so far: see BENCHMARKS.md).
  */
 public final class CudaBackendProvider implements BackendProvider {
     public static final String NAME = "cuda";

@@ -142,7 +142,8 @@ final class CudaDevice implements AutoCloseable {
 
     /**
      * Peak DRAM bytes per multiprocessor per SM clock cycle (memory clock x 2 (double data rate) x bus width / 8,
-     * divided by SMs x SM clock), or 0 where the driver does not report the clocks: H100 SXM 12.8, H200 18.8.
+     * divided by SMs x SM clock), or 0 where the driver does not report the clocks. An H200 reports 18.4; an H100 SXM's
+     * data-sheet clocks (2,619 MHz x 5,120 bits, 132 SMs at 1,980 MHz) give 12.8, an A100's 13.1.
      */
     private static double dramBytesPerCycle(CUdevice device, int multiprocessors) {
         int[] memKhz = new int[1];

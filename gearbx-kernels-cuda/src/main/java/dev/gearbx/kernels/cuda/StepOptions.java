@@ -98,8 +98,9 @@ record StepOptions(boolean graphs, boolean permute, int rowsPerWarp, boolean aff
         SLICED_ASYNC_4X2;
 
         /**
-         * DRAM bytes per SM cycle from which {@link #BY_SHAPE} takes the ring table: between the H100's 12.8, where
-         * the register table measured faster, and the H200's 18.8, where the ring table did.
+         * DRAM bytes per SM cycle from which {@link #BY_SHAPE} takes the ring table: between an H100 SXM's ~12.8 (from
+         * its data-sheet clocks), where the register table measured faster, and the H200's 18.4 (as its driver
+         * reports it), where the ring table did. Two cards decide it: one in between is a guess.
          */
         static final double RING_BYTES_PER_CYCLE = 16;
 

@@ -86,8 +86,8 @@ class GearMatrixTest {
 
     @Test
     void byShapeTakesTheRingTableOnCardsWithManyDramBytesPerCycle() {
-        assertEquals(NestedKernels.BY_SHAPE_REGISTERS, NestedKernels.BY_SHAPE.forCard(12.8));  // H100 SXM
-        assertEquals(NestedKernels.BY_SHAPE_RING, NestedKernels.BY_SHAPE.forCard(18.8));       // H200
+        assertEquals(NestedKernels.BY_SHAPE_REGISTERS, NestedKernels.BY_SHAPE.forCard(12.8));  // H100 SXM, from its data-sheet clocks
+        assertEquals(NestedKernels.BY_SHAPE_RING, NestedKernels.BY_SHAPE.forCard(18.4));       // H200, as its driver reports it
         assertEquals(NestedKernels.BY_SHAPE_REGISTERS, NestedKernels.BY_SHAPE.forCard(0));     // clocks unknown
         assertEquals(NestedKernels.SLICED_4X1, NestedKernels.SLICED_4X1.forCard(18.8));
         assertEquals(NestedKernels.BY_SHAPE_REGISTERS, NestedKernels.BY_SHAPE_REGISTERS.forCard(18.8));
