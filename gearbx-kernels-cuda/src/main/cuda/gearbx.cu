@@ -525,26 +525,40 @@ __device__ __forceinline__ int dp4a_us(uint32_t u, uint32_t x, int c) {
 // three byte planes (X[0]: bits 0-7, X[1]: bits 8-15, both unsigned; X[2]: xq >> 16, signed, in [-64, 64]) with
 // X[p][q] holding the 4 values of xa[q]; down = 2^-e. The dp4a sums start at init, which subtracts the weights'
 // storage offset (byte = code + offset) times the sums of xq, so that sum code * xq comes out exactly (integer
-// sums wrap modulo 2^32; only the final value needs to fit). x whose sum is not finite (a NaN, an infinity) makes
-// down NaN, so the dot is NaN as in fp32 (for the NaN guard).
+// sums wrap modulo 2^32; only the final value needs to fit). x with a NaN or an infinity (a block maximum that is not
+// finite) makes down NaN, so the dot is NaN as in fp32 (for the NaN guard).
 struct XInt {
     uint32_t X[3][8];
     int init[3];
     float down;
 };
 
+// LOW_SIGNED 1: LOW decodes its two's-complement nibbles as signed bytes 16 v (a nibble masked into the high half of
+// a byte), so no storage offset is subtracted and x_int skips the sum of xq. 0: nibbles XOR 8 = v + 8 as unsigned
+// bytes, the offset subtracted through the sums' start values.
+#ifndef LOW_SIGNED
+#define LOW_SIGNED 1
+#endif
+
+// max(a, b), NaN if either is (PTX max.NaN, sm_80): one NaN or infinity among x shows in the block's max
+__device__ __forceinline__ float fmax_nan(float a, float b) {
+    float d;
+    asm("max.NaN.f32 %0, %1, %2;" : "=f"(d) : "f"(a), "f"(b));
+    return d;
+}
+
 template <bool mid>
 __device__ __forceinline__ void x_int(const float4 (&xa)[8], XInt& xi) {
-    float amax = 0.f, xsum = 0.f;
+    float amax = 0.f;
 #pragma unroll
     for (int q = 0; q < 8; q++) {
-        amax = fmaxf(amax, fmaxf(fmaxf(fabsf(xa[q].x), fabsf(xa[q].y)), fmaxf(fabsf(xa[q].z), fabsf(xa[q].w))));
-        xsum += (xa[q].x + xa[q].y) + (xa[q].z + xa[q].w);
+        amax = fmax_nan(amax, fmax_nan(fmax_nan(fabsf(xa[q].x), fabsf(xa[q].y)), fmax_nan(fabsf(xa[q].z), fabsf(xa[q].w))));
     }
     int E = (__float_as_int(amax) >> 23) - 126;       // max |x| < 2^E (E <= 0 for zeros and subnormals: harmless)
     int e = min(max(22 - E, -126), 126);
     float up = __int_as_float((127 + e) << 23);       // 2^e, exact
-    xi.down = isfinite(xsum) ? __int_as_float((127 - e) << 23) : __int_as_float(0x7FC00000);
+    xi.down = isfinite(amax) ? __int_as_float((127 - e) << 23) : __int_as_float(0x7FC00000);
+    constexpr bool sums = mid || !LOW_SIGNED;
     uint32_t sum = 0, high = 0;
 #pragma unroll
     for (int q = 0; q < 8; q++) {
@@ -553,7 +567,7 @@ __device__ __forceinline__ void x_int(const float4 (&xa)[8], XInt& xi) {
         uint32_t v1 = __float_as_uint(fmaf(xa[q].y, up, 12582912.f)) - 0x4B400000u;
         uint32_t v2 = __float_as_uint(fmaf(xa[q].z, up, 12582912.f)) - 0x4B400000u;
         uint32_t v3 = __float_as_uint(fmaf(xa[q].w, up, 12582912.f)) - 0x4B400000u;
-        sum += (v0 + v1) + (v2 + v3);
+        if (sums) sum += (v0 + v1) + (v2 + v3);
         uint32_t a = __byte_perm(v0, v1, 0x5140), b = __byte_perm(v2, v3, 0x5140);  // [v0.0 v1.0 v0.1 v1.1]
         xi.X[0][q] = __byte_perm(a, b, 0x5410);
         xi.X[1][q] = __byte_perm(a, b, 0x7632);
@@ -566,7 +580,7 @@ __device__ __forceinline__ void x_int(const float4 (&xa)[8], XInt& xi) {
         xi.init[1] = 0;
         xi.init[2] = (int) (0u - 136u * high);
     } else {
-        xi.init[0] = (int) (0u - 8u * sum);
+        xi.init[0] = sums ? (int) (0u - 8u * sum) : 0;
         xi.init[1] = 0;
         xi.init[2] = 0;
     }
@@ -579,9 +593,35 @@ __device__ __forceinline__ void dp4a_planes(uint32_t lo, uint32_t hi, int k, con
     S[2] = dp4a_us(hi, xi.X[2][4 + k], dp4a_us(lo, xi.X[2][k], S[2]));
 }
 
-// LOW block, integer decode: sum v xq 2^-e over the 32 weights (codes v in [-8, 7] stored as v + 8)
+// d = c + sum of the 4 signed bytes of w times the 4 unsigned (su) or signed (ss) bytes of x
+__device__ __forceinline__ int dp4a_su(uint32_t w, uint32_t x, int c) {
+    int d;
+    asm("dp4a.s32.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(w), "r"(x), "r"(c));
+    return d;
+}
+__device__ __forceinline__ int dp4a_ss(uint32_t w, uint32_t x, int c) {
+    int d;
+    asm("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(w), "r"(x), "r"(c));
+    return d;
+}
+
+// LOW block, integer decode: sum v xq 2^-e over the 32 weights (codes v in [-8, 7], two's-complement nibbles)
 __device__ __forceinline__ float block_low_int(uint4 u, const XInt& xi) {
     uint32_t words[4] = {u.x, u.y, u.z, u.w};
+#if LOW_SIGNED
+    int S[3] = {0, 0, 0};
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        uint32_t lo = (words[k] << 4) & 0xF0F0F0F0u;  // 16 v of weights 4k .. 4k+3, as signed bytes
+        uint32_t hi = words[k] & 0xF0F0F0F0u;         // weights 16+4k ..
+        S[0] = dp4a_su(hi, xi.X[0][4 + k], dp4a_su(lo, xi.X[0][k], S[0]));
+        S[1] = dp4a_su(hi, xi.X[1][4 + k], dp4a_su(lo, xi.X[1][k], S[1]));
+        S[2] = dp4a_ss(hi, xi.X[2][4 + k], dp4a_ss(lo, xi.X[2][k], S[2]));
+    }
+    // every product is a multiple of 16, so is each plane's sum: sum v xq = S0 / 16 + 16 S1 + 4096 S2, |.| <= 2^30,
+    // exact in int (the terms may wrap)
+    return (float) (int) ((uint32_t) (S[0] >> 4) + ((uint32_t) S[1] << 4) + ((uint32_t) S[2] << 12)) * xi.down;
+#else
     int S[3] = {xi.init[0], xi.init[1], xi.init[2]};
 #pragma unroll
     for (int k = 0; k < 4; k++) {
@@ -591,6 +631,7 @@ __device__ __forceinline__ float block_low_int(uint4 u, const XInt& xi) {
     }
     // |sum v xq| <= 32 * 8 * 2^22 = 2^30: exact in int (the partial sums may wrap)
     return (float) (int) ((uint32_t) S[0] + ((uint32_t) S[1] << 8) + ((uint32_t) S[2] << 16)) * xi.down;
+#endif
 }
 
 // MID block, integer decode: sum q8 xq 2^-e, q8 = 16 high + residual stored as the byte q8 + 136
