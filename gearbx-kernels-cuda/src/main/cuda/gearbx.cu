@@ -1013,25 +1013,6 @@ extern "C" __global__ void embed_norm(const void* __restrict__ E, int type, cons
     if (threadIdx.x == 0) norms[0] = ss;
 }
 
-__device__ float block_max_f(float v, float* shared) {
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    if (lane == 0) shared[warp] = v;
-    __syncthreads();
-    int warps = (blockDim.x + 31) >> 5;
-    v = threadIdx.x < warps ? shared[threadIdx.x] : -INFINITY;
-    if (warp == 0) {
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-        if (lane == 0) shared[0] = v;
-    }
-    __syncthreads();
-    float r = shared[0];
-    __syncthreads();
-    return r;
-}
-
 // warps per attention block that take positions (more are idle) and positions per warp whose loads are issued together
 #ifndef ATT_MAX_WARPS
 #define ATT_MAX_WARPS 16
