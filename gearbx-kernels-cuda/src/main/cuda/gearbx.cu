@@ -509,36 +509,28 @@ __device__ __forceinline__ float rows_warp_sum(float (&acc)[RB], int lane) {
     return v;
 }
 
-// d = c + sum of the 4 unsigned bytes of u times the 4 unsigned (uu) or signed (us) bytes of x
-__device__ __forceinline__ int dp4a_uu(uint32_t u, uint32_t x, int c) {
+// d = c + sum of the 4 bytes of w times the 4 bytes of x, each read as unsigned or signed (ws, xs)
+template <bool ws, bool xs>
+__device__ __forceinline__ int dp4a(uint32_t w, uint32_t x, int c) {
     int d;
-    asm("dp4a.u32.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(u), "r"(x), "r"(c));
-    return d;
-}
-__device__ __forceinline__ int dp4a_us(uint32_t u, uint32_t x, int c) {
-    int d;
-    asm("dp4a.u32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(u), "r"(x), "r"(c));
+    if (ws && xs) asm("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(w), "r"(x), "r"(c));
+    else if (ws) asm("dp4a.s32.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(w), "r"(x), "r"(c));
+    else if (xs) asm("dp4a.u32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(w), "r"(x), "r"(c));
+    else asm("dp4a.u32.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(w), "r"(x), "r"(c));
     return d;
 }
 
 // One lane's 32 x values as integers for dp4a: xq = round(x 2^e) with e such that max |x| 2^e < 2^22, stored as
 // three byte planes (X[0]: bits 0-7, X[1]: bits 8-15, both unsigned; X[2]: xq >> 16, signed, in [-64, 64]) with
-// X[p][q] holding the 4 values of xa[q]; down = 2^-e. The dp4a sums start at init, which subtracts the weights'
-// storage offset (byte = code + offset) times the sums of xq, so that sum code * xq comes out exactly (integer
-// sums wrap modulo 2^32; only the final value needs to fit). x with a NaN or an infinity (a block maximum that is not
-// finite) makes down NaN, so the dot is NaN as in fp32 (for the NaN guard).
+// X[p][q] holding the 4 values of xa[q]; down = 2^-e. MID's dp4a sums start at init, which subtracts its storage
+// offset (byte = code + 136) times the sums of xq, so that sum code * xq comes out exactly (integer sums wrap modulo
+// 2^32; only the final value needs to fit); LOW reads its codes as signed bytes and starts at 0. x with a NaN or an
+// infinity (a block maximum that is not finite) makes down NaN, so the dot is NaN as in fp32 (for the NaN guard).
 struct XInt {
     uint32_t X[3][8];
     int init[3];
     float down;
 };
-
-// LOW_SIGNED 1: LOW decodes its two's-complement nibbles as signed bytes 16 v (a nibble masked into the high half of
-// a byte), so no storage offset is subtracted and x_int skips the sum of xq. 0: nibbles XOR 8 = v + 8 as unsigned
-// bytes, the offset subtracted through the sums' start values.
-#ifndef LOW_SIGNED
-#define LOW_SIGNED 1
-#endif
 
 // max(a, b), NaN if either is (PTX max.NaN, sm_80): one NaN or infinity among x shows in the block's max
 __device__ __forceinline__ float fmax_nan(float a, float b) {
@@ -558,7 +550,6 @@ __device__ __forceinline__ void x_int(const float4 (&xa)[8], XInt& xi) {
     int e = min(max(22 - E, -126), 126);
     float up = __int_as_float((127 + e) << 23);       // 2^e, exact
     xi.down = isfinite(amax) ? __int_as_float((127 - e) << 23) : __int_as_float(0x7FC00000);
-    constexpr bool sums = mid || !LOW_SIGNED;
     uint32_t sum = 0, high = 0;
 #pragma unroll
     for (int q = 0; q < 8; q++) {
@@ -567,12 +558,12 @@ __device__ __forceinline__ void x_int(const float4 (&xa)[8], XInt& xi) {
         uint32_t v1 = __float_as_uint(fmaf(xa[q].y, up, 12582912.f)) - 0x4B400000u;
         uint32_t v2 = __float_as_uint(fmaf(xa[q].z, up, 12582912.f)) - 0x4B400000u;
         uint32_t v3 = __float_as_uint(fmaf(xa[q].w, up, 12582912.f)) - 0x4B400000u;
-        if (sums) sum += (v0 + v1) + (v2 + v3);
+        if (mid) sum += (v0 + v1) + (v2 + v3);
         uint32_t a = __byte_perm(v0, v1, 0x5140), b = __byte_perm(v2, v3, 0x5140);  // [v0.0 v1.0 v0.1 v1.1]
         xi.X[0][q] = __byte_perm(a, b, 0x5410);
         xi.X[1][q] = __byte_perm(a, b, 0x7632);
         xi.X[2][q] = __byte_perm(__byte_perm(v0, v1, 0x0062), __byte_perm(v2, v3, 0x0062), 0x5410);
-        if (mid) high = dp4a_us(0x01010101u, xi.X[2][q], high);
+        if (mid) high = dp4a<false, true>(0x01010101u, xi.X[2][q], high);
     }
     if (mid) {
         // MID keeps the planes' sums apart (sum q8 xq reaches 2^34): bits 0-15 in S0 + 256 S1, bits 16- in S2
@@ -580,58 +571,36 @@ __device__ __forceinline__ void x_int(const float4 (&xa)[8], XInt& xi) {
         xi.init[1] = 0;
         xi.init[2] = (int) (0u - 136u * high);
     } else {
-        xi.init[0] = sums ? (int) (0u - 8u * sum) : 0;
+        xi.init[0] = 0;
         xi.init[1] = 0;
         xi.init[2] = 0;
     }
 }
 
-// S[p] += the bytes of lo (weights 4k .. 4k+3 of a block) and hi (weights 16+4k ..) times x's byte plane p
+// S[p] += the bytes of lo (weights 4k .. 4k+3 of a block) and hi (weights 16+4k ..) times x's byte plane p; the
+// weight bytes signed (LOW's 16 v) or unsigned (MID's q8 + 136)
+template <bool ws>
 __device__ __forceinline__ void dp4a_planes(uint32_t lo, uint32_t hi, int k, const XInt& xi, int (&S)[3]) {
-    S[0] = dp4a_uu(hi, xi.X[0][4 + k], dp4a_uu(lo, xi.X[0][k], S[0]));
-    S[1] = dp4a_uu(hi, xi.X[1][4 + k], dp4a_uu(lo, xi.X[1][k], S[1]));
-    S[2] = dp4a_us(hi, xi.X[2][4 + k], dp4a_us(lo, xi.X[2][k], S[2]));
+    S[0] = dp4a<ws, false>(hi, xi.X[0][4 + k], dp4a<ws, false>(lo, xi.X[0][k], S[0]));
+    S[1] = dp4a<ws, false>(hi, xi.X[1][4 + k], dp4a<ws, false>(lo, xi.X[1][k], S[1]));
+    S[2] = dp4a<ws, true>(hi, xi.X[2][4 + k], dp4a<ws, true>(lo, xi.X[2][k], S[2]));
 }
 
-// d = c + sum of the 4 signed bytes of w times the 4 unsigned (su) or signed (ss) bytes of x
-__device__ __forceinline__ int dp4a_su(uint32_t w, uint32_t x, int c) {
-    int d;
-    asm("dp4a.s32.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(w), "r"(x), "r"(c));
-    return d;
-}
-__device__ __forceinline__ int dp4a_ss(uint32_t w, uint32_t x, int c) {
-    int d;
-    asm("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(w), "r"(x), "r"(c));
-    return d;
-}
-
-// LOW block, integer decode: sum v xq 2^-e over the 32 weights (codes v in [-8, 7], two's-complement nibbles)
+// LOW block, integer decode: sum v xq 2^-e over the 32 weights (codes v in [-8, 7], two's-complement nibbles, read
+// as signed bytes 16 v by masking each nibble into a byte's high half: no storage offset to subtract; measured
+// against the earlier v + 8 decode in BENCHMARKS.md, eighth session)
 __device__ __forceinline__ float block_low_int(uint4 u, const XInt& xi) {
     uint32_t words[4] = {u.x, u.y, u.z, u.w};
-#if LOW_SIGNED
     int S[3] = {0, 0, 0};
 #pragma unroll
     for (int k = 0; k < 4; k++) {
         uint32_t lo = (words[k] << 4) & 0xF0F0F0F0u;  // 16 v of weights 4k .. 4k+3, as signed bytes
         uint32_t hi = words[k] & 0xF0F0F0F0u;         // weights 16+4k ..
-        S[0] = dp4a_su(hi, xi.X[0][4 + k], dp4a_su(lo, xi.X[0][k], S[0]));
-        S[1] = dp4a_su(hi, xi.X[1][4 + k], dp4a_su(lo, xi.X[1][k], S[1]));
-        S[2] = dp4a_ss(hi, xi.X[2][4 + k], dp4a_ss(lo, xi.X[2][k], S[2]));
+        dp4a_planes<true>(lo, hi, k, xi, S);
     }
     // every product is a multiple of 16, so is each plane's sum: sum v xq = S0 / 16 + 16 S1 + 4096 S2, |.| <= 2^30,
     // exact in int (the terms may wrap)
     return (float) (int) ((uint32_t) (S[0] >> 4) + ((uint32_t) S[1] << 4) + ((uint32_t) S[2] << 12)) * xi.down;
-#else
-    int S[3] = {xi.init[0], xi.init[1], xi.init[2]};
-#pragma unroll
-    for (int k = 0; k < 4; k++) {
-        uint32_t lo = (words[k] & 0x0F0F0F0Fu) ^ 0x08080808u;         // v + 8 of weights 4k .. 4k+3
-        uint32_t hi = ((words[k] >> 4) & 0x0F0F0F0Fu) ^ 0x08080808u;  // weights 16+4k ..
-        dp4a_planes(lo, hi, k, xi, S);
-    }
-    // |sum v xq| <= 32 * 8 * 2^22 = 2^30: exact in int (the partial sums may wrap)
-    return (float) (int) ((uint32_t) S[0] + ((uint32_t) S[1] << 8) + ((uint32_t) S[2] << 16)) * xi.down;
-#endif
 }
 
 // MID block, integer decode: sum q8 xq 2^-e, q8 = 16 high + residual stored as the byte q8 + 136
@@ -643,7 +612,7 @@ __device__ __forceinline__ float block_mid_int(uint4 h, uint4 r, const XInt& xi)
     for (int k = 0; k < 4; k++) {
         uint32_t lo = (((hw[k] << 4) & 0xF0F0F0F0u) | (rw[k] & 0x0F0F0F0Fu)) ^ 0x88888888u;
         uint32_t hi = ((hw[k] & 0xF0F0F0F0u) | ((rw[k] >> 4) & 0x0F0F0F0Fu)) ^ 0x88888888u;
-        dp4a_planes(lo, hi, k, xi, S);
+        dp4a_planes<false>(lo, hi, k, xi, S);
     }
     // sum q8 (xq mod 2^16) = S0 + 256 S1, |.| <= 32 * 119 * 65535 < 2^31; S2 = sum q8 (xq >> 16), |.| < 2^18
     return ((float) (int) ((uint32_t) S[0] + ((uint32_t) S[1] << 8)) + 65536.f * (float) S[2]) * xi.down;

@@ -147,6 +147,8 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
         }
     }
 
+    /** MID, 4 rows x 1 group, weights in registers. */
+    static final Sliced MID_4X1 = new Sliced("gemv_midi_s4x1", 4, 1);
     /** LOW, 2 rows x 8 groups, 4 groups of copies in flight: 4 x 2 x (16 weight + 4 scale) bytes per thread. */
     static final Sliced LOW_ASYNC_2X8 = new Sliced("gemv_lowa_2x8d4", 2, 8, 4 * 2 * 20);
     /** LOW, 4 rows x 2 groups, 2 groups in flight: 2 x 4 x 20 bytes per thread. */
@@ -189,32 +191,18 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
             return null;
         }
         boolean mid = view == View.MID;
-        switch (kernels) {
-            case SLICED_4X1 -> {
-                return mid ? new Sliced("gemv_midi_s4x1", 4, 1) : new Sliced("gemv_lowi_s4x1", 4, 1);
-            }
-            case SLICED_2X4 -> {
-                return mid ? new Sliced("gemv_midi_s4x1", 4, 1) : new Sliced("gemv_lowi_s2x4", 2, 4);
-            }
-            case SLICED_4X2 -> {
-                return mid ? new Sliced("gemv_midi_s4x1", 4, 1) : new Sliced("gemv_lowi_s4x2", 4, 2);
-            }
-            case SLICED_ASYNC_2X8 -> {
-                return fitsRing(mid ? MID_ASYNC_4X4 : LOW_ASYNC_2X8, cols);
-            }
-            case SLICED_ASYNC_4X2 -> {
-                return fitsRing(mid ? MID_ASYNC_4X2 : LOW_ASYNC_4X2, cols);
-            }
+        return switch (kernels) {
+            case SLICED_4X1 -> mid ? MID_4X1 : new Sliced("gemv_lowi_s4x1", 4, 1);
+            case SLICED_2X4 -> mid ? MID_4X1 : new Sliced("gemv_lowi_s2x4", 2, 4);
+            case SLICED_4X2 -> mid ? MID_4X1 : new Sliced("gemv_lowi_s4x2", 4, 2);
+            case SLICED_ASYNC_2X8 -> fitsRing(mid ? MID_ASYNC_4X4 : LOW_ASYNC_2X8, cols);
+            case SLICED_ASYNC_4X2 -> fitsRing(mid ? MID_ASYNC_4X2 : LOW_ASYNC_4X2, cols);
             case BY_SHAPE_RING -> {
                 Sliced ring = ringTable(mid, rows, cols);
-                if (ring != null) {
-                    return ring;
-                }
+                yield ring != null ? ring : registerTable(mid, rows, cols);
             }
-            default -> {
-            }
-        }
-        return registerTable(mid, rows, cols);
+            default -> registerTable(mid, rows, cols);
+        };
     }
 
     private static @Nullable Sliced ringTable(boolean mid, int rows, int cols) {
@@ -232,24 +220,18 @@ record GearMatrix(DeviceBuffer buffer, View view, int rows, int cols, int groupS
     private static @Nullable Sliced registerTable(boolean mid, int rows, int cols) {
         long weights = (long) rows * cols;
         if (mid) {
-            return rows > 4096 || cols >= 4 * rows ? new Sliced("gemv_midi_s4x1", 4, 1) : null;
+            return rows > 4096 || cols >= 4 * rows ? MID_4X1 : null;
         }
         if (cols <= 2048 && weights < 1L << 23) {
             return null;
         }
         if (cols > 8192) {
-            return rows >= 4096 ? fitsRingOr(LOW_ASYNC_2X8, cols, new Sliced("gemv_lowi_s2x4", 2, 4))
-                    : new Sliced("gemv_lowi_s2x4", 2, 4);
+            return rows >= 4096 ? LOW_ASYNC_2X8 : new Sliced("gemv_lowi_s2x4", 2, 4);  // its ring fits any row
         }
         if (rows >= 65536 || weights >= 1L << 26) {
             return new Sliced("gemv_lowi_s4x2", 4, 2);
         }
         return new Sliced("gemv_lowi_s4x1", 4, 1);
-    }
-
-    private static Sliced fitsRingOr(Sliced kernel, int cols, Sliced otherwise) {
-        Sliced k = fitsRing(kernel, cols);
-        return k != null ? k : otherwise;
     }
 
     /**
