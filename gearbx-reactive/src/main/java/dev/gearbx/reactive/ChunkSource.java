@@ -67,11 +67,13 @@ final class ChunkSource implements Runnable {
     static void attach(GearbxModel model, GenerationRequest request, FluxSink<StreamChunk> sink,
             @Nullable Consumer<GenerationResult> onResult, Function<GenerationRequest, Sequence> opener) {
         ChunkSource s = new ChunkSource(model, request, sink, onResult, opener);
-        sink.onRequest(n -> s.schedule());
+        // the cancel hook first: onRequest may start the worker at once (demand already there), and a
+        // cancel before the hook existed would let the stream run on until the hook's late registration
         sink.onDispose(() -> {
             s.cancelled = true;
             s.schedule();
         });
+        sink.onRequest(n -> s.schedule());
     }
 
     private void schedule() {
